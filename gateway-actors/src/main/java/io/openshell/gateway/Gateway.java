@@ -1,0 +1,104 @@
+package io.openshell.gateway;
+
+import io.openshell.gateway.api.HttpRoutes;
+import io.openshell.gateway.api.OpenShellService;
+import io.openshell.gateway.compute.ComputeRuntime;
+import io.openshell.gateway.persistence.JournalSchema;
+import io.openshell.gateway.sandbox.Sandbox;
+import io.openshell.gateway.sandbox.SandboxCatalog;
+import io.openshell.gateway.sandbox.SandboxNames;
+import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.protocol.compute.v1.ComputeDriver;
+import io.openshell.protocol.v1.OpenShellPowerApiHandlerFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.grpc.javadsl.ServiceHandler;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/**
+ * The gateway's wiring, separate from {@link Main} so tests start the real thing on free ports:
+ * cluster membership, the sharded entities, the read model, the compute driver and the listeners.
+ */
+public final class Gateway {
+  private Gateway() {}
+
+  /** What a started gateway exposes to its caller. */
+  public record Running(InetSocketAddress address, ServerBinding binding, ServerBinding healthBinding) {
+    public int port() {
+      return address.getPort();
+    }
+  }
+
+  /** Chooses the compute driver once the gateway knows the endpoint sandboxes must dial. */
+  public interface DriverFactory {
+    ComputeDriver create(ActorSystem<?> system, String grpcEndpoint);
+  }
+
+  public static CompletionStage<Running> init(ActorSystem<?> system, GatewaySettings settings, JournalSchema database,
+      DriverFactory drivers) {
+    // Single node: join ourselves, so the one sharded code path also serves a cluster.
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+
+    ActorRef<Topic.Command<SandboxView>> views = system.systemActorOf(
+        Topic.create(SandboxView.class, "sandbox-views"), "sandbox-views", Props.empty());
+    ActorRef<SandboxCatalog.Command> catalog = system.systemActorOf(
+        SandboxCatalog.create(views), "sandbox-catalog", Props.empty());
+    SandboxNames.init(system);
+
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("openshell.blocking-dispatcher"));
+    OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions());
+    Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
+    var routes = new HttpRoutes(database, blocking).routes();
+    Function<HttpRequest, CompletionStage<HttpResponse>> http = routes.handler(system);
+    // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
+    Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedGrpc =
+        request -> grpc.apply(request.removeHeader("grpc-accept-encoding"));
+    @SuppressWarnings("unchecked")
+    Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(uncompressedGrpc, http);
+
+    // Requests that arrive in the moment between bind and the entities' init wait for the latter.
+    CompletableFuture<Function<HttpRequest, CompletionStage<HttpResponse>>> handler = new CompletableFuture<>();
+    CompletionStage<ServerBinding> main = Http.get(system).newServerAt(settings.host(), settings.port())
+        .bind((Function<HttpRequest, CompletionStage<HttpResponse>>) request -> handler.thenCompose(h -> {
+          try {
+            return h.apply(request);
+          } catch (Exception e) {
+            return CompletableFuture.failedFuture(e);
+          }
+        }));
+    CompletionStage<ServerBinding> health = settings.healthPort() > 0
+        ? Http.get(system).newServerAt(settings.host(), settings.healthPort()).bind(routes)
+        : CompletableFuture.<ServerBinding>completedFuture(null);
+
+    return main.thenCombine(health, (binding, healthBinding) -> {
+      InetSocketAddress address = binding.localAddress();
+      String endpoint = settings.grpcEndpoint().isEmpty()
+          ? "http://" + hostForUrl(settings.host()) + ":" + address.getPort()
+          : settings.grpcEndpoint();
+      ComputeDriver driver = drivers.create(system, endpoint);
+      Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes()));
+      ComputeRuntime.start(system, driver, catalog);
+      handler.complete(both);
+      return new Running(address, binding, healthBinding);
+    });
+  }
+
+  private static String hostForUrl(String host) {
+    if (host.equals("0.0.0.0") || host.equals("::")) return "127.0.0.1";
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+}

@@ -1,0 +1,256 @@
+package io.openshell.gateway.api;
+
+import io.grpc.Status;
+import io.openshell.gateway.sandbox.NameGenerator;
+import io.openshell.gateway.sandbox.Sandbox;
+import io.openshell.gateway.sandbox.SandboxCatalog;
+import io.openshell.gateway.sandbox.SandboxNames;
+import io.openshell.gateway.sandbox.SandboxProblem;
+import io.openshell.gateway.sandbox.SandboxSettings;
+import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.session.SessionSettings;
+import io.openshell.gateway.session.SupervisorSession;
+import io.openshell.protocol.v1.*;
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.grpc.javadsl.Metadata;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * The {@code openshell.v1.OpenShell} service: a thin adapter from wire messages to actor commands and
+ * back. Validation that needs no state happens here; everything else is decided by the actors.
+ */
+public final class OpenShellService implements OpenShellPowerApi {
+
+  static final String VERSION = Optional.ofNullable(OpenShellService.class.getPackage().getImplementationVersion()).orElse("0.1.0-dev");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+  private static final int GENERATED_NAME_ATTEMPTS = 20;
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ActorRef<SandboxCatalog.Command> catalog;
+  private final ActorRef<Topic.Command<SandboxView>> views;
+  private final SandboxSettings sandboxSettings;
+  private final SessionSettings sessionSettings;
+  private final NameGenerator names = new NameGenerator(new SecureRandom());
+
+  public OpenShellService(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog,
+      ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.catalog = catalog;
+    this.views = views;
+    this.sandboxSettings = sandboxSettings;
+    this.sessionSettings = sessionSettings;
+  }
+
+  @Override
+  public CompletionStage<HealthResponse> health(HealthRequest in, Metadata metadata) {
+    return CompletableFuture.completedFuture(HealthResponse.newBuilder()
+        .setStatus(ServiceStatus.SERVICE_STATUS_HEALTHY).setVersion(VERSION).build());
+  }
+
+  // --- sandboxes ------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<SandboxResponse> createSandbox(CreateSandboxRequest in, Metadata metadata) {
+    if (!in.hasSpec()) return failed(Status.Code.INVALID_ARGUMENT, "spec is required");
+    String requested = in.getName().trim();
+    if (!requested.isEmpty() && !NAME.matcher(requested).matches()) {
+      return failed(Status.Code.INVALID_ARGUMENT, "invalid sandbox name '" + requested
+          + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    String id = UUID.randomUUID().toString();
+    CompletionStage<String> claimed = requested.isEmpty()
+        ? claimGeneratedName(id, GENERATED_NAME_ATTEMPTS)
+        : claim(requested, id).handle((done, failure) -> {
+            if (failure == null) return requested;
+            if (unwrap(failure) instanceof SandboxProblem p && p.code() == Status.Code.ALREADY_EXISTS) {
+              throw new SandboxProblem(Status.Code.ALREADY_EXISTS, "sandbox '" + requested + "' already exists");
+            }
+            throw rethrow(failure);
+          });
+    byte[] spec = in.getSpec().toByteArray();
+    return mapped(claimed.thenCompose(name -> sharding.entityRefFor(Sandbox.ENTITY_KEY, id)
+            .<SandboxView>askWithStatus(replyTo -> new Sandbox.Create(name, spec, replyTo), sandboxSettings.driverCallTimeout().plus(sandboxSettings.askTimeout())))
+        .thenApply(view -> SandboxResponse.newBuilder().setSandbox(ProtoMapping.toProto(view)).build()));
+  }
+
+  private CompletionStage<Done> claim(String name, String id) {
+    return sharding.entityRefFor(SandboxNames.ENTITY_KEY, name)
+        .askWithStatus(replyTo -> new SandboxNames.Claim(id, replyTo), sandboxSettings.askTimeout());
+  }
+
+  private CompletionStage<String> claimGeneratedName(String id, int attemptsLeft) {
+    String name = names.next();
+    return claim(name, id).handle((done, failure) -> {
+      if (failure == null) return CompletableFuture.completedFuture(name);
+      if (attemptsLeft > 1 && unwrap(failure) instanceof SandboxProblem) return claimGeneratedName(id, attemptsLeft - 1);
+      CompletableFuture<String> failedClaim = new CompletableFuture<>();
+      failedClaim.completeExceptionally(unwrap(failure) instanceof SandboxProblem
+          ? new SandboxProblem(Status.Code.RESOURCE_EXHAUSTED, "could not find a free generated name; pass --name")
+          : failure);
+      return failedClaim;
+    }).thenCompose(stage -> stage);
+  }
+
+  @Override
+  public CompletionStage<SandboxResponse> getSandbox(GetSandboxRequest in, Metadata metadata) {
+    if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    return mapped(byName(in.getName(), Sandbox.Get::new)
+        .thenApply(view -> SandboxResponse.newBuilder().setSandbox(ProtoMapping.toProto(view)).build()));
+  }
+
+  @Override
+  public CompletionStage<ListSandboxesResponse> listSandboxes(ListSandboxesRequest in, Metadata metadata) {
+    int limit = in.getLimit() == 0 ? sandboxSettings.listDefaultLimit() : Math.min(in.getLimit(), sandboxSettings.listMaxLimit());
+    int offset = (int) Math.min(in.getOffset(), Integer.MAX_VALUE);
+    return mapped(AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog,
+            replyTo -> new SandboxCatalog.List_(limit, offset, replyTo), sandboxSettings.askTimeout(), system.scheduler())
+        .thenApply(page -> ListSandboxesResponse.newBuilder()
+            .addAllSandboxes(page.sandboxes().stream().map(ProtoMapping::toProto).toList()).build()));
+  }
+
+  @Override
+  public CompletionStage<DeleteSandboxResponse> deleteSandbox(DeleteSandboxRequest in, Metadata metadata) {
+    if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    return mapped(byName(in.getName(), Sandbox.Delete::new)
+        .thenApply(view -> DeleteSandboxResponse.newBuilder().setDeleted(true).build()));
+  }
+
+  private CompletionStage<SandboxView> byName(String name,
+      java.util.function.Function<ActorRef<StatusReply<SandboxView>>, Sandbox.Command> command) {
+    return sharding.entityRefFor(SandboxNames.ENTITY_KEY, name)
+        .<SandboxNames.Owner>ask(SandboxNames.Lookup::new, sandboxSettings.askTimeout())
+        .thenCompose(owner -> {
+          if (!owner.exists()) throw new SandboxProblem(Status.Code.NOT_FOUND, "sandbox '" + name + "' not found");
+          return sharding.entityRefFor(Sandbox.ENTITY_KEY, owner.sandboxId())
+              .<SandboxView>askWithStatus(command::apply, sandboxSettings.driverCallTimeout().plus(sandboxSettings.askTimeout()));
+        });
+  }
+
+  @Override
+  public Source<SandboxStreamEvent, NotUsed> watchSandbox(WatchSandboxRequest in, Metadata metadata) {
+    String id = in.getId();
+    if (id.isEmpty()) return Source.failed(GrpcErrors.of(Status.Code.INVALID_ARGUMENT, "id is required"));
+    // Subscribe before reading the snapshot so no change between the two is missed; views are whole
+    // snapshots, so when a slow watcher's buffer fills, dropping the oldest loses nothing.
+    Pair<ActorRef<SandboxView>, Source<SandboxView, NotUsed>> live = ActorSource.<SandboxView>actorRef(
+            view -> false, view -> Optional.empty(), 64, OverflowStrategy.dropHead())
+        .preMaterialize(system);
+    views.tell(Topic.subscribe(live.first()));
+    CompletionStage<SandboxView> snapshot = sharding.entityRefFor(Sandbox.ENTITY_KEY, id)
+        .askWithStatus(Sandbox.Get::new, sandboxSettings.askTimeout());
+    Source<SandboxView, NotUsed> updates = Source.completionStage(snapshot)
+        .concat(live.second().filter(view -> view.id().equals(id)))
+        .statefulMap(() -> -1L,
+            (lastRevision, view) -> view.revision() > lastRevision
+                ? Pair.create(view.revision(), Optional.of(view))
+                : Pair.create(lastRevision, Optional.<SandboxView>empty()),
+            lastRevision -> Optional.empty())
+        .mapConcat(view -> view.map(java.util.List::of).orElse(java.util.List.of()))
+        .takeWhile(view -> !view.removed(), true);
+    if (in.getStopOnTerminal()) updates = updates.takeWhile(view -> !view.phase().isTerminal(), true);
+    return updates
+        .map(view -> SandboxStreamEvent.newBuilder().setSandbox(ProtoMapping.toProto(view)).build())
+        .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>().matchAny(GrpcErrors::toGrpc).build())
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((ok, failure) -> views.tell(Topic.unsubscribe(live.first())));
+          return NotUsed.getInstance();
+        });
+  }
+
+  // --- supervisor sessions --------------------------------------------------------------------
+
+  @Override
+  public Source<GatewayMessage, NotUsed> connectSupervisor(Source<SupervisorMessage, NotUsed> in, Metadata metadata) {
+    var outbound = Source.<GatewayMessage>queue(sessionSettings.outboundQueueSize()).preMaterialize(system);
+    ActorRef<SupervisorSession.Command> session = system.systemActorOf(
+        SupervisorSession.create(sessionSettings, outbound.first()),
+        "supervisor-session-" + UUID.randomUUID(), Props.empty());
+    in.runWith(ActorSink.<SupervisorMessage, SupervisorSession.Command, SupervisorSession.Ack>actorRefWithBackpressure(session,
+        (ackTo, message) -> new SupervisorSession.Inbound(message, ackTo),
+        SupervisorSession.StreamInit::new,
+        SupervisorSession.Ack.INSTANCE,
+        SupervisorSession.StreamCompleted.INSTANCE,
+        SupervisorSession.StreamFailed::new), system);
+    return outbound.second();
+  }
+
+  // --- not yet served by this gateway ---------------------------------------------------------
+
+  @Override
+  public Source<RelayFrame, NotUsed> relayStream(Source<RelayFrame, NotUsed> in, Metadata metadata) {
+    return Source.failed(unimplemented("RelayStream"));
+  }
+
+  @Override
+  public CompletionStage<CreateSshSessionResponse> createSshSession(CreateSshSessionRequest in, Metadata metadata) {
+    return CompletableFuture.failedFuture(unimplemented("CreateSshSession"));
+  }
+
+  @Override
+  public CompletionStage<RevokeSshSessionResponse> revokeSshSession(RevokeSshSessionRequest in, Metadata metadata) {
+    return CompletableFuture.failedFuture(unimplemented("RevokeSshSession"));
+  }
+
+  @Override
+  public Source<ExecSandboxEvent, NotUsed> execSandbox(ExecSandboxRequest in, Metadata metadata) {
+    return Source.failed(unimplemented("ExecSandbox"));
+  }
+
+  @Override
+  public CompletionStage<GetSandboxLogsResponse> getSandboxLogs(GetSandboxLogsRequest in, Metadata metadata) {
+    return CompletableFuture.failedFuture(unimplemented("GetSandboxLogs"));
+  }
+
+  @Override
+  public CompletionStage<PushSandboxLogsResponse> pushSandboxLogs(Source<PushSandboxLogsRequest, NotUsed> in, Metadata metadata) {
+    return CompletableFuture.failedFuture(unimplemented("PushSandboxLogs"));
+  }
+
+  private static Throwable unimplemented(String rpc) {
+    return GrpcErrors.of(Status.Code.UNIMPLEMENTED, rpc + " is not served by this gateway version (" + VERSION + ")");
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  private static <T> CompletionStage<T> failed(Status.Code code, String message) {
+    return CompletableFuture.failedFuture(GrpcErrors.of(code, message));
+  }
+
+  private static <T> CompletionStage<T> mapped(CompletionStage<T> stage) {
+    return stage.handle((value, failure) -> {
+      if (failure != null) throw rethrow(GrpcErrors.toGrpc(failure));
+      return value;
+    });
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) cause = cause.getCause();
+    return cause;
+  }
+
+  private static RuntimeException rethrow(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    return cause instanceof RuntimeException runtime ? runtime : new java.util.concurrent.CompletionException(cause);
+  }
+}

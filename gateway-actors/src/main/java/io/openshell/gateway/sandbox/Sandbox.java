@@ -1,0 +1,418 @@
+package io.openshell.gateway.sandbox;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.grpc.Status;
+import io.openshell.gateway.CborSerializable;
+import io.openshell.gateway.session.SupervisorSession;
+import io.openshell.protocol.compute.v1.ComputeDriver;
+import io.openshell.protocol.compute.v1.CreateSandboxRequest;
+import io.openshell.protocol.compute.v1.DeleteSandboxRequest;
+import io.openshell.protocol.compute.v1.ValidateSandboxCreateRequest;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One sandbox: the single owner of its spec, phase, conditions, the driver's last observation and the
+ * current supervisor session. Sharded by sandbox id (even on one node) and event-sourced.
+ *
+ * <p>The live session is transient: it is an actor reference that means nothing after a restart, so
+ * a recovered sandbox is not READY until its supervisor says Hello again. Supersede and stale cleanup
+ * are settled here by message order and session ids: a disconnect for any id but the current one is
+ * ignored.
+ */
+public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandbox.Command, Sandbox.Event, Sandbox.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Sandbox");
+  public static final String TAG = "sandbox";
+
+  // --- protocol -------------------------------------------------------------------------------
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Create(String name, byte[] spec, ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
+
+  public record Delete(ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
+
+  /** The compute driver reported a status for this sandbox. */
+  public record DriverObserved(DriverObservation observation, ActorRef<Done> replyTo) implements Command {}
+
+  /** The compute driver reported that the sandbox is gone. */
+  public record DriverDeleted(ActorRef<Done> replyTo) implements Command {}
+
+  /** After a gateway start: make the driver run (or finish deleting) this sandbox again. */
+  public record Reconcile(ActorRef<Done> replyTo) implements Command {}
+
+  public record SupervisorConnected(String sessionId, ActorRef<SupervisorSession.Command> session,
+      ActorRef<StatusReply<Accepted>> replyTo) implements Command {}
+
+  public record SupervisorDisconnected(String sessionId) implements Command {}
+
+  public record Accepted(String sandboxId, String sandboxName) implements CborSerializable {}
+
+  private record DriverCreateFinished(String error, Status.Code code, ActorRef<StatusReply<SandboxView>> replyTo)
+      implements Command {}
+
+  private record DriverDeleteFinished(String error, ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
+
+  private record SessionTerminated(String sessionId) implements Command {}
+
+  // --- events ---------------------------------------------------------------------------------
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record SandboxCreated(String id, String name, byte[] spec, long createdAtMs) implements Event {}
+
+  public record DriverStatusObserved(DriverObservation observation) implements Event {}
+
+  public record SupervisorSessionConnected(String sessionId, long atMs) implements Event {}
+
+  public record SupervisorSessionDisconnected(String sessionId, long atMs) implements Event {}
+
+  public record DeletionRequested(long atMs) implements Event {}
+
+  /** Terminal: deleted, or rolled back because the driver refused to create it. */
+  public record SandboxRemoved(long atMs, String reason) implements Event {}
+
+  // --- state ----------------------------------------------------------------------------------
+
+  /**
+   * Persistent state. {@code sessionId} is the last session that connected (empty after its
+   * disconnect); whether it is live right now is known only to the running actor.
+   */
+  public record State(String id, String name, byte[] spec, long createdAtMs, DriverObservation driver,
+      boolean deleting, boolean removed, String sessionId, boolean everConnected, long sessionChangedAtMs,
+      long revision) implements CborSerializable {
+
+    @JsonCreator
+    public State {}
+
+    public static State empty() {
+      return new State(null, null, null, 0, null, false, false, "", false, 0, 0);
+    }
+
+    public boolean exists() {
+      return id != null && !removed;
+    }
+
+    /** Applies one event; shared by the entity and the read model's rebuild. */
+    public State apply(Event event) {
+      long next = revision + 1;
+      if (event instanceof SandboxCreated e) {
+        return new State(e.id(), e.name(), e.spec(), e.createdAtMs(), null, false, false, "", false, e.createdAtMs(), next);
+      } else if (event instanceof DriverStatusObserved e) {
+        return new State(id, name, spec, createdAtMs, e.observation(), deleting, removed, sessionId, everConnected, sessionChangedAtMs, next);
+      } else if (event instanceof SupervisorSessionConnected e) {
+        return new State(id, name, spec, createdAtMs, driver, deleting, removed, e.sessionId(), true, e.atMs(), next);
+      } else if (event instanceof SupervisorSessionDisconnected e) {
+        return new State(id, name, spec, createdAtMs, driver, deleting, removed, "", everConnected, e.atMs(), next);
+      } else if (event instanceof DeletionRequested) {
+        return new State(id, name, spec, createdAtMs, driver, true, removed, sessionId, everConnected, sessionChangedAtMs, next);
+      } else if (event instanceof SandboxRemoved) {
+        return new State(id, name, spec, createdAtMs, driver, deleting, true, "", everConnected, sessionChangedAtMs, next);
+      }
+      throw new IllegalArgumentException("unknown event " + event);
+    }
+
+    public SandboxView view(boolean sessionLive) {
+      Readiness.Derived derived = Readiness.derive(driver, deleting, sessionLive, everConnected, sessionChangedAtMs);
+      return new SandboxView(id, name, spec, createdAtMs, derived.phase(), derived.conditions(),
+          driver == null ? "" : driver.instanceId(), revision, removed);
+    }
+  }
+
+  // --- wiring ---------------------------------------------------------------------------------
+
+  /** What every sandbox actor on a node shares. */
+  public record Dependencies(ComputeDriver driver, ActorRef<Topic.Command<SandboxView>> views,
+      SandboxSettings settings) {}
+
+  public static void init(ActorSystem<?> system, Dependencies dependencies) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+        entityContext -> create(entityContext.getEntityId(), entityContext.getShard(), dependencies)));
+  }
+
+  public static Behavior<Command> create(String sandboxId, ActorRef<ClusterSharding.ShardCommand> shard,
+      Dependencies dependencies) {
+    return Behaviors.setup(context -> new Sandbox(context, sandboxId, shard, dependencies));
+  }
+
+  /** A live supervisor session: id plus the actor that owns its stream. */
+  private record LiveSession(String sessionId, ActorRef<SupervisorSession.Command> ref) {}
+
+  private final ActorContext<Command> context;
+  private final String sandboxId;
+  private final Dependencies dependencies;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  // Transient, touched only by command handlers (this actor's thread): never journaled.
+  private LiveSession live;
+
+  private Sandbox(ActorContext<Command> context, String sandboxId, ActorRef<ClusterSharding.ShardCommand> shard,
+      Dependencies dependencies) {
+    super(PersistenceId.of(ENTITY_KEY.name(), sandboxId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    this.context = context;
+    this.sandboxId = sandboxId;
+    this.dependencies = dependencies;
+    this.shard = shard;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(dependencies.settings().snapshotEvery(), 2);
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder.forState(state -> !state.exists())
+        .onCommand(Create.class, this::onCreate)
+        // Lookups of unknown ids must not leave an idle actor behind (entities are never passivated
+        // for idleness because they hold live sessions), so the empty entity asks to be passivated.
+        .onCommand(Get.class, (state, cmd) -> Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> notFound()))
+        .onCommand(Delete.class, (state, cmd) -> Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> notFound()))
+        .onCommand(SupervisorConnected.class, (state, cmd) -> Effect().none().thenRun(s -> passivate())
+            .thenReply(cmd.replyTo(), s -> StatusReply.error(new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"))))
+        .onCommand(DriverObserved.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
+        .onCommand(DriverDeleted.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
+        .onCommand(Reconcile.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
+        .onCommand(SupervisorDisconnected.class, (state, cmd) -> Effect().noReply())
+        .onCommand(SessionTerminated.class, (state, cmd) -> Effect().noReply())
+        .onCommand(DriverCreateFinished.class, (state, cmd) -> Effect().noReply())
+        .onCommand(DriverDeleteFinished.class, (state, cmd) -> Effect().noReply());
+    builder.forAnyState()
+        .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
+            StatusReply.error(new SandboxProblem(Status.Code.ALREADY_EXISTS, "sandbox '" + cmd.name() + "' already exists"))))
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(view(state))))
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(DriverObserved.class, this::onDriverObserved)
+        .onCommand(DriverDeleted.class, this::onDriverDeleted)
+        .onCommand(Reconcile.class, this::onReconcile)
+        .onCommand(SupervisorConnected.class, this::onSupervisorConnected)
+        .onCommand(SupervisorDisconnected.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "stream ended"))
+        .onCommand(SessionTerminated.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "session actor stopped"))
+        .onCommand(DriverCreateFinished.class, this::onDriverCreateFinished)
+        .onCommand(DriverDeleteFinished.class, this::onDriverDeleteFinished);
+    return builder.build();
+  }
+
+  // --- create ---------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, State> onCreate(State state, Create cmd) {
+    // Persisted before the driver is called, so a crash in between leaves a record to reconcile.
+    return Effect().persist(new SandboxCreated(sandboxId, cmd.name(), cmd.spec(), System.currentTimeMillis()))
+        .thenRun(created -> {
+          publish(created);
+          context.getLog().info("sandbox created sandbox_id={} name={}; asking the driver to start it", sandboxId, cmd.name());
+          callDriverCreate(created, cmd.replyTo());
+        })
+        .thenNoReply();
+  }
+
+  private void callDriverCreate(State state, ActorRef<StatusReply<SandboxView>> replyTo) {
+    var driverSandbox = DriverMapping.toDriver(state);
+    ComputeDriver driver = dependencies.driver();
+    CompletionStage<?> call = driver.validateSandboxCreate(
+            ValidateSandboxCreateRequest.newBuilder().setSandbox(driverSandbox).build())
+        .thenCompose(ok -> driver.createSandbox(CreateSandboxRequest.newBuilder().setSandbox(driverSandbox).build()))
+        .toCompletableFuture()
+        .orTimeout(dependencies.settings().driverCallTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    context.pipeToSelf(call, (ok, failure) -> {
+      if (failure == null) return new DriverCreateFinished(null, Status.Code.OK, replyTo);
+      Status status = Status.fromThrowable(failure);
+      String message = status.getDescription() != null ? status.getDescription() : String.valueOf(failure.getMessage());
+      return new DriverCreateFinished(message, status.getCode(), replyTo);
+    });
+  }
+
+  private ReplyEffect<Event, State> onDriverCreateFinished(State state, DriverCreateFinished result) {
+    if (result.replyTo() == null) {
+      // A reconcile after restart: the driver refusing again is logged, the record stays.
+      if (result.error() != null && result.code() != Status.Code.ALREADY_EXISTS) {
+        context.getLog().warn("driver could not restart sandbox_id={}: {}", sandboxId, result.error());
+      }
+      return Effect().noReply();
+    }
+    if (result.error() == null) {
+      return Effect().reply(result.replyTo(), StatusReply.success(view(state)));
+    }
+    context.getLog().warn("driver refused sandbox_id={}: {}; rolling back", sandboxId, result.error());
+    SandboxProblem problem = new SandboxProblem(
+        result.code() == Status.Code.UNKNOWN ? Status.Code.INTERNAL : result.code(), result.error());
+    return Effect().persist(new SandboxRemoved(System.currentTimeMillis(), "driver refused: " + result.error()))
+        .thenRun(this::publishAndReleaseName)
+        .thenReply(result.replyTo(), s -> StatusReply.error(problem));
+  }
+
+  // --- delete ---------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, State> onDelete(State state, Delete cmd) {
+    closeLiveSession("sandbox deleted");
+    if (state.deleting()) {
+      callDriverDelete(cmd.replyTo());
+      return Effect().noReply();
+    }
+    return Effect().persist(new DeletionRequested(System.currentTimeMillis()))
+        .thenRun(deleting -> {
+          publish(deleting);
+          context.getLog().info("sandbox deleting sandbox_id={} name={}", sandboxId, deleting.name());
+          callDriverDelete(cmd.replyTo());
+        })
+        .thenNoReply();
+  }
+
+  private void callDriverDelete(ActorRef<StatusReply<SandboxView>> replyTo) {
+    CompletionStage<?> call = dependencies.driver()
+        .deleteSandbox(DeleteSandboxRequest.newBuilder().setSandboxId(sandboxId).build())
+        .toCompletableFuture()
+        .orTimeout(dependencies.settings().driverCallTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    context.pipeToSelf(call, (ok, failure) -> new DriverDeleteFinished(
+        failure == null ? null : describe(failure), replyTo));
+  }
+
+  private ReplyEffect<Event, State> onDriverDeleteFinished(State state, DriverDeleteFinished result) {
+    if (result.error() != null) {
+      context.getLog().warn("driver failed to delete sandbox_id={}: {}", sandboxId, result.error());
+      if (result.replyTo() == null) return Effect().noReply();
+      return Effect().reply(result.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.INTERNAL,
+          "the compute driver failed to delete sandbox '" + state.name() + "': " + result.error() + "; retry the delete")));
+    }
+    return removed(state, "deleted", result.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onDriverDeleted(State state, DriverDeleted cmd) {
+    if (!state.deleting()) {
+      context.getLog().warn("driver reports sandbox_id={} gone without a delete; keeping the record", sandboxId);
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    return Effect().persist(new SandboxRemoved(System.currentTimeMillis(), "deleted"))
+        .thenRun(this::publishAndReleaseName)
+        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> removed(State state, String reason, ActorRef<StatusReply<SandboxView>> replyTo) {
+    var effect = Effect().persist(new SandboxRemoved(System.currentTimeMillis(), reason)).thenRun(this::publishAndReleaseName);
+    return replyTo == null ? effect.thenNoReply() : effect.thenReply(replyTo, s -> StatusReply.success(view(s)));
+  }
+
+  // --- driver observations and reconcile ------------------------------------------------------
+
+  private ReplyEffect<Event, State> onDriverObserved(State state, DriverObserved cmd) {
+    if (cmd.observation().equals(state.driver())) {
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    return Effect().persist(new DriverStatusObserved(cmd.observation()))
+        .thenRun(this::publish)
+        .thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> onReconcile(State state, Reconcile cmd) {
+    if (state.deleting()) {
+      callDriverDelete(null);
+    } else {
+      callDriverCreate(state, null);
+    }
+    return Effect().reply(cmd.replyTo(), Done.getInstance());
+  }
+
+  // --- supervisor sessions --------------------------------------------------------------------
+
+  private ReplyEffect<Event, State> onSupervisorConnected(State state, SupervisorConnected cmd) {
+    if (live != null && !live.sessionId().equals(cmd.sessionId())) {
+      context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
+          sandboxId, live.sessionId(), cmd.sessionId());
+      context.unwatch(live.ref());
+      live.ref().tell(new SupervisorSession.Superseded(cmd.sessionId()));
+    }
+    live = new LiveSession(cmd.sessionId(), cmd.session());
+    context.watchWith(cmd.session(), new SessionTerminated(cmd.sessionId()));
+    context.getLog().info("supervisor session connected sandbox_id={} session_id={}", sandboxId, cmd.sessionId());
+    Accepted accepted = new Accepted(sandboxId, state.name());
+    return Effect().persist(new SupervisorSessionConnected(cmd.sessionId(), System.currentTimeMillis()))
+        .thenRun(this::publish)
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(accepted));
+  }
+
+  private ReplyEffect<Event, State> onSessionGone(State state, String sessionId, String why) {
+    if (live == null || !live.sessionId().equals(sessionId)) {
+      // A superseded session's late cleanup: it never evicts the newer one.
+      return Effect().noReply();
+    }
+    context.unwatch(live.ref());
+    live = null;
+    context.getLog().info("supervisor session disconnected sandbox_id={} session_id={} ({})", sandboxId, sessionId, why);
+    return Effect().persist(new SupervisorSessionDisconnected(sessionId, System.currentTimeMillis()))
+        .thenRun(this::publish)
+        .thenNoReply();
+  }
+
+  private void closeLiveSession(String reason) {
+    if (live == null) return;
+    context.unwatch(live.ref());
+    live.ref().tell(new SupervisorSession.Close(reason));
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  private SandboxView view(State state) {
+    return state.view(live != null && live.sessionId().equals(state.sessionId()));
+  }
+
+  private void publish(State state) {
+    dependencies.views().tell(Topic.publish(view(state)));
+  }
+
+  private void publishAndReleaseName(State state) {
+    publish(state);
+    context.getLog().info("sandbox removed sandbox_id={} name={}", sandboxId, state.name());
+    SandboxNames.release(context.getSystem(), state.name(), sandboxId);
+  }
+
+  private void passivate() {
+    if (shard != null) shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+  }
+
+  private static StatusReply<SandboxView> notFound() {
+    return StatusReply.error(new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"));
+  }
+
+  private static String describe(Throwable failure) {
+    Status status = Status.fromThrowable(failure);
+    return status.getDescription() != null ? status.getDescription() : String.valueOf(failure.getMessage());
+  }
+}

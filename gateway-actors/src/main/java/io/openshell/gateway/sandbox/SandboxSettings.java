@@ -1,0 +1,15 @@
+package io.openshell.gateway.sandbox;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** {@code openshell.gateway.sandbox}: limits and timeouts of the sandbox API. */
+public record SandboxSettings(int listDefaultLimit, int listMaxLimit, Duration askTimeout,
+    Duration driverCallTimeout, int snapshotEvery) {
+
+  public static SandboxSettings fromConfig(Config gateway) {
+    Config c = gateway.getConfig("sandbox");
+    return new SandboxSettings(c.getInt("list-default-limit"), c.getInt("list-max-limit"),
+        c.getDuration("ask-timeout"), c.getDuration("driver-call-timeout"), c.getInt("snapshot-every"));
+  }
+}

@@ -1,0 +1,211 @@
+package io.openshell.gateway.session;
+
+import io.grpc.Status;
+import io.openshell.gateway.CborSerializable;
+import io.openshell.gateway.sandbox.Sandbox;
+import io.openshell.gateway.sandbox.SandboxProblem;
+import io.openshell.protocol.v1.GatewayHeartbeat;
+import io.openshell.protocol.v1.GatewayMessage;
+import io.openshell.protocol.v1.SessionAccepted;
+import io.openshell.protocol.v1.SupervisorMessage;
+import java.time.Duration;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+
+/**
+ * One {@code ConnectSupervisor} stream: validates the Hello, registers with its Sandbox, owns the
+ * bounded outbound queue, the heartbeats and dead-peer detection. The Sandbox decides supersede; this
+ * actor only obeys ({@link Superseded}, {@link Close}) and reports its own end.
+ */
+public final class SupervisorSession {
+  private SupervisorSession() {}
+
+  public interface Command {}
+
+  /** A newer session for the same sandbox registered: complete this stream and stop. */
+  public record Superseded(String bySessionId) implements Command, CborSerializable {}
+
+  /** The sandbox no longer wants this session (e.g. it is being deleted). */
+  public record Close(String reason) implements Command, CborSerializable {}
+
+  /** Acknowledges one inbound message to the stream (backpressure). */
+  public enum Ack { INSTANCE }
+
+  public record StreamInit(ActorRef<Ack> ackTo) implements Command {}
+
+  public record Inbound(SupervisorMessage message, ActorRef<Ack> ackTo) implements Command {}
+
+  public enum StreamCompleted implements Command { INSTANCE }
+
+  public record StreamFailed(Throwable cause) implements Command {}
+
+  private record Registered(Sandbox.Accepted accepted, ActorRef<Ack> ackTo) implements Command {}
+
+  private record RegistrationFailed(Throwable cause) implements Command {}
+
+  private enum HeartbeatTick implements Command { INSTANCE }
+
+  private enum DeadPeerCheck implements Command { INSTANCE }
+
+  public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new SupervisorSession.Connection(context, timers, settings, outbound).awaitingHello()));
+  }
+
+  /** Per-stream behavior; fields are touched only from this actor's thread. */
+  private static final class Connection {
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final SessionSettings settings;
+    private final BoundedSourceQueue<GatewayMessage> outbound;
+    private final String sessionId = UUID.randomUUID().toString();
+    private String sandboxId = "";
+    private long lastInboundNanos = System.nanoTime();
+
+    Connection(ActorContext<Command> context, TimerScheduler<Command> timers, SessionSettings settings,
+        BoundedSourceQueue<GatewayMessage> outbound) {
+      this.context = context;
+      this.timers = timers;
+      this.settings = settings;
+      this.outbound = outbound;
+    }
+
+    Behavior<Command> awaitingHello() {
+      return Behaviors.receive(Command.class)
+          .onMessage(StreamInit.class, init -> {
+            init.ackTo().tell(Ack.INSTANCE);
+            return Behaviors.same();
+          })
+          .onMessage(Inbound.class, this::onFirstMessage)
+          .onMessage(StreamCompleted.class, done -> reject(Status.INVALID_ARGUMENT, "stream closed before hello"))
+          .onMessage(StreamFailed.class, failed -> {
+            outbound.fail(failed.cause());
+            return Behaviors.stopped();
+          })
+          .onMessage(Close.class, close -> reject(Status.UNAVAILABLE, close.reason()))
+          .build();
+    }
+
+    private Behavior<Command> onFirstMessage(Inbound inbound) {
+      SupervisorMessage message = inbound.message();
+      if (!message.hasHello()) return reject(Status.INVALID_ARGUMENT, "expected SupervisorHello");
+      sandboxId = message.getHello().getSandboxId();
+      if (sandboxId.isEmpty()) return reject(Status.INVALID_ARGUMENT, "sandbox_id is required");
+      lastInboundNanos = System.nanoTime();
+      var sandbox = ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
+      context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(30),
+          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), replyTo),
+          (accepted, failure) -> failure == null
+              ? new Registered(accepted, inbound.ackTo())
+              : new RegistrationFailed(failure));
+      return Behaviors.withStash(16, stash -> registering(stash));
+    }
+
+    private Behavior<Command> registering(org.apache.pekko.actor.typed.javadsl.StashBuffer<Command> stash) {
+      return Behaviors.receive(Command.class)
+          .onMessage(Registered.class, registered -> {
+            if (!offer(GatewayMessage.newBuilder().setSessionAccepted(SessionAccepted.newBuilder()
+                .setSessionId(sessionId)
+                .setHeartbeatIntervalSecs((int) settings.heartbeatInterval().toSeconds())).build())) {
+              return end("outbound queue refused SessionAccepted");
+            }
+            context.getLog().info("supervisor session accepted sandbox_id={} session_id={}", sandboxId, sessionId);
+            // First gateway heartbeat at t+interval, as upstream.
+            timers.startTimerAtFixedRate(HeartbeatTick.INSTANCE, settings.heartbeatInterval());
+            timers.startTimerWithFixedDelay(DeadPeerCheck.INSTANCE, settings.heartbeatInterval());
+            registered.ackTo().tell(Ack.INSTANCE);
+            return stash.unstashAll(live());
+          })
+          .onMessage(RegistrationFailed.class, failed -> {
+            if (failed.cause() instanceof SandboxProblem problem) {
+              return reject(Status.fromCode(problem.code()), problem.getMessage());
+            }
+            context.getLog().warn("supervisor session registration failed sandbox_id={} session_id={}: {}",
+                sandboxId, sessionId, failed.cause().toString());
+            return reject(Status.UNAVAILABLE, "gateway could not register the session, retry: " + failed.cause().getMessage());
+          })
+          .onAnyMessage(message -> {
+            stash.stash(message);
+            return Behaviors.same();
+          })
+          .build();
+    }
+
+    private Behavior<Command> live() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Inbound.class, inbound -> {
+            lastInboundNanos = System.nanoTime();
+            SupervisorMessage message = inbound.message();
+            switch (message.getPayloadCase()) {
+              case HEARTBEAT -> { }
+              case RELAY_OPEN_RESULT -> context.getLog().info(
+                  "relay open result sandbox_id={} session_id={} channel_id={} success={}", sandboxId, sessionId,
+                  message.getRelayOpenResult().getChannelId(), message.getRelayOpenResult().getSuccess());
+              case RELAY_CLOSE -> context.getLog().info("relay close from supervisor sandbox_id={} session_id={} channel_id={}",
+                  sandboxId, sessionId, message.getRelayClose().getChannelId());
+              default -> context.getLog().warn("unexpected {} from supervisor sandbox_id={} session_id={}; ignored",
+                  message.getPayloadCase(), sandboxId, sessionId);
+            }
+            inbound.ackTo().tell(Ack.INSTANCE);
+            return Behaviors.same();
+          })
+          .onMessage(HeartbeatTick.class, tick -> offer(GatewayMessage.newBuilder()
+                  .setHeartbeat(GatewayHeartbeat.getDefaultInstance()).build())
+              ? Behaviors.same()
+              : end("outbound queue full (supervisor not reading)"))
+          .onMessage(DeadPeerCheck.class, check -> {
+            long silentNanos = System.nanoTime() - lastInboundNanos;
+            if (silentNanos > settings.deadAfter().toNanos()) {
+              return end("no message from the supervisor for " + Duration.ofNanos(silentNanos).toSeconds() + " s");
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Superseded.class, superseded -> {
+            context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
+                sandboxId, sessionId, superseded.bySessionId());
+            outbound.complete();
+            return Behaviors.stopped();
+          })
+          .onMessage(Close.class, close -> {
+            context.getLog().info("supervisor session closed by gateway sandbox_id={} session_id={}: {}",
+                sandboxId, sessionId, close.reason());
+            outbound.complete();
+            tellDisconnected();
+            return Behaviors.stopped();
+          })
+          .onMessage(StreamCompleted.class, done -> end("supervisor closed the stream"))
+          .onMessage(StreamFailed.class, failed -> end("stream failed: " + failed.cause().getMessage()))
+          .build();
+    }
+
+    private boolean offer(GatewayMessage message) {
+      return outbound.offer(message) == QueueOfferResult.enqueued();
+    }
+
+    private Behavior<Command> end(String why) {
+      context.getLog().info("supervisor session ended sandbox_id={} session_id={}: {}", sandboxId, sessionId, why);
+      tellDisconnected();
+      outbound.complete();
+      return Behaviors.stopped();
+    }
+
+    private void tellDisconnected() {
+      ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId)
+          .tell(new Sandbox.SupervisorDisconnected(sessionId));
+    }
+
+    private Behavior<Command> reject(Status status, String message) {
+      context.getLog().info("supervisor session rejected sandbox_id={}: {} {}", sandboxId, status.getCode(), message);
+      outbound.fail(new GrpcServiceException(status.withDescription(message)));
+      return Behaviors.stopped();
+    }
+  }
+}
