@@ -90,7 +90,8 @@ public final class Gateway {
           ? "http://" + hostForUrl(settings.host()) + ":" + address.getPort()
           : settings.grpcEndpoint();
       ComputeDriver driver = drivers.create(system, endpoint);
-      Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes()));
+      Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes(),
+          (name, sandboxId) -> SandboxNames.release(system, name, sandboxId)));
       ComputeRuntime.start(system, driver, catalog);
       handler.complete(both);
       return new Running(address, binding, healthBinding);

@@ -145,7 +145,13 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   /** What every sandbox actor on a node shares. */
   public record Dependencies(ComputeDriver driver, ActorRef<Topic.Command<SandboxView>> views,
-      SandboxSettings settings) {}
+      SandboxSettings settings, NameRelease names) {}
+
+  /** Frees a removed sandbox's name in the name directory. */
+  @FunctionalInterface
+  public interface NameRelease {
+    void release(String name, String sandboxId);
+  }
 
   public static void init(ActorSystem<?> system, Dependencies dependencies) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
@@ -400,7 +406,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   private void publishAndReleaseName(State state) {
     publish(state);
     context.getLog().info("sandbox removed sandbox_id={} name={}", sandboxId, state.name());
-    SandboxNames.release(context.getSystem(), state.name(), sandboxId);
+    dependencies.names().release(state.name(), sandboxId);
   }
 
   private void passivate() {

@@ -67,7 +67,7 @@ public final class SandboxNames
   }
 
   /** Fire-and-forget release used by a removed sandbox. */
-  static void release(ActorSystem<?> system, String name, String sandboxId) {
+  public static void release(ActorSystem<?> system, String name, String sandboxId) {
     ActorRef<Done> ignore = system.ignoreRef();
     ClusterSharding.get(system).entityRefFor(ENTITY_KEY, name).tell(new Release(sandboxId, ignore));
   }

@@ -1,0 +1,78 @@
+package io.openshell.gateway;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The gateway's command line (flag names from the upstream gateway). A flag that is given overrides
+ * the setting; one that is not leaves the config (and its env variable) in charge.
+ */
+@Command(name = "openshell-gateway", mixinStandardHelpOptions = true,
+    description = "Runs the OpenShell gateway: gRPC API, supervisor sessions and the compute driver.")
+public final class GatewayFlags {
+
+  @Option(names = "--host", description = "Address to listen on (default 127.0.0.1).")
+  String host;
+
+  @Option(names = "--port", description = "Main port for gRPC and HTTP (default 8080; 0 picks a free port). Env OPENSHELL_SERVER_PORT.")
+  Integer port;
+
+  @Option(names = "--health-port", description = "Extra port serving only /healthz and /readyz (0 = off). Env OPENSHELL_HEALTH_PORT.")
+  Integer healthPort;
+
+  @Option(names = "--db-url", description = "sqlite:<path>, sqlite::memory: or postgresql://… Env OPENSHELL_DB_URL.")
+  String dbUrl;
+
+  @Option(names = "--state-dir", description = "Gateway state directory (default ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway).")
+  String stateDir;
+
+  @Option(names = "--drivers", description = "Compute drivers (process). Env OPENSHELL_DRIVERS.")
+  String drivers;
+
+  @Option(names = "--grpc-endpoint", description = "URL sandboxes dial to reach this gateway. Env OPENSHELL_GRPC_ENDPOINT.")
+  String grpcEndpoint;
+
+  @Option(names = "--supervisor-jar", description = "The supervisor jar the process driver runs in each sandbox. Env OPENSHELL_SUPERVISOR_JAR.")
+  String supervisorJar;
+
+  @Option(names = "--disable-tls", description = "Serve plaintext (development).")
+  boolean disableTls;
+
+  @Option(names = "--disable-gateway-auth", description = "Do not require client certificates.")
+  boolean disableGatewayAuth;
+
+  @Option(names = "--tls-cert", description = "Server certificate (PEM).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", description = "Server key (PEM).")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", description = "CA that signs client certificates (PEM).")
+  String tlsClientCa;
+
+  Config toConfig() {
+    if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
+      throw new IllegalArgumentException(
+          "TLS is not available in this gateway version yet; start it with --disable-tls (plaintext on loopback)");
+    }
+    Config config = ConfigFactory.empty();
+    config = set(config, "host", host);
+    config = set(config, "port", port);
+    config = set(config, "health-port", healthPort);
+    config = set(config, "db-url", dbUrl);
+    config = set(config, "state-dir", stateDir);
+    config = set(config, "drivers", drivers);
+    config = set(config, "grpc-endpoint", grpcEndpoint);
+    config = set(config, "process-driver.supervisor-jar", supervisorJar);
+    if (disableTls) config = set(config, "disable-tls", true);
+    if (disableGatewayAuth) config = set(config, "disable-gateway-auth", true);
+    return config;
+  }
+
+  private static Config set(Config config, String key, Object value) {
+    return value == null ? config : config.withValue("openshell.gateway." + key, ConfigValueFactory.fromAnyRef(value));
+  }
+}

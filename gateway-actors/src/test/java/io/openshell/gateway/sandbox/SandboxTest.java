@@ -1,0 +1,297 @@
+package io.openshell.gateway.sandbox;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.grpc.Status;
+import io.openshell.gateway.session.SupervisorSession;
+import io.openshell.protocol.v1.SandboxSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SandboxTest {
+
+  private static final Config CONFIG = PersistenceTestKitPlugin.getInstance().config()
+      .withFallback(PersistenceTestKitSnapshotPlugin.config())
+      .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
+      .withFallback(ConfigFactory.load());
+  private static final ActorTestKit testKit = ActorTestKit.create("SandboxTest", CONFIG);
+  private static final SandboxSettings SETTINGS = new SandboxSettings(100, 1000, Duration.ofSeconds(10), Duration.ofSeconds(10), 100);
+
+  private final ScriptedDriver driver = new ScriptedDriver();
+  private final LinkedBlockingQueue<String> releasedNames = new LinkedBlockingQueue<>();
+  private ActorRef<Topic.Command<SandboxView>> views;
+  private TestProbe<SandboxView> published;
+  private Sandbox.Dependencies dependencies;
+  private String id;
+
+  @BeforeEach
+  void setUp() {
+    id = UUID.randomUUID().toString();
+    views = testKit.spawn(Topic.create(SandboxView.class, "views-" + id));
+    published = testKit.createTestProbe();
+    views.tell(Topic.subscribe(published.getRef()));
+    dependencies = new Sandbox.Dependencies(driver, views, SETTINGS, (name, sandboxId) -> releasedNames.add(name + "/" + sandboxId));
+  }
+
+  @AfterAll
+  static void tearDown() {
+    testKit.shutdownTestKit();
+  }
+
+  private ActorRef<Sandbox.Command> spawnSandbox() {
+    return testKit.spawn(Sandbox.create(id, null, dependencies));
+  }
+
+  private ActorRef<Sandbox.Command> createdSandbox() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), reply.getRef()));
+    driver.nextCall().outcome().complete(null);
+    assertEquals(Phase.PROVISIONING, reply.receiveMessage().getValue().phase());
+    return sandbox;
+  }
+
+  private SandboxView get(ActorRef<Sandbox.Command> sandbox) {
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Get(reply.getRef()));
+    return reply.receiveMessage().getValue();
+  }
+
+  /** A real (stoppable) session actor that forwards what the sandbox tells it to a probe. */
+  private ActorRef<SupervisorSession.Command> sessionActor(TestProbe<SupervisorSession.Command> probe) {
+    return testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(message -> {
+      probe.getRef().tell(message);
+      return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+    }));
+  }
+
+  private String connect(ActorRef<Sandbox.Command> sandbox, TestProbe<SupervisorSession.Command> session) {
+    return connect(sandbox, sessionActor(session));
+  }
+
+  private String connect(ActorRef<Sandbox.Command> sandbox, ActorRef<SupervisorSession.Command> session) {
+    String sessionId = UUID.randomUUID().toString();
+    TestProbe<StatusReply<Sandbox.Accepted>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.SupervisorConnected(sessionId, session, reply.getRef()));
+    assertTrue(reply.receiveMessage().isSuccess());
+    return sessionId;
+  }
+
+  private void observe(ActorRef<Sandbox.Command> sandbox, String readyStatus, String reason) {
+    TestProbe<Done> ack = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.DriverObserved(new DriverObservation("process-1",
+        List.of(new Condition("Ready", readyStatus, reason, reason + " message", "")), false), ack.getRef()));
+    ack.receiveMessage();
+  }
+
+  private static Condition ready(SandboxView view) {
+    return view.conditions().stream().filter(c -> c.is("Ready")).findFirst().orElseThrow();
+  }
+
+  @Test
+  void createIsPersistedAndPublishedBeforeTheDriverIsCalledAndRepliesWhenTheDriverAccepts() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), reply.getRef()));
+    ScriptedDriver.Call call = driver.nextCall();
+    assertEquals("create", call.kind());
+    SandboxView created = published.receiveMessage();
+    assertEquals(Phase.PROVISIONING, created.phase());
+    reply.expectNoMessage(Duration.ofMillis(200));
+    call.outcome().complete(null);
+    SandboxView view = reply.receiveMessage().getValue();
+    assertEquals("demo", view.name());
+    assertEquals(id, view.id());
+  }
+
+  @Test
+  void driverRefusalRollsTheSandboxBackReleasesItsNameAndKeepsTheDriversCode() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), reply.getRef()));
+    driver.nextCall().outcome().completeExceptionally(
+        new io.grpc.StatusRuntimeException(Status.FAILED_PRECONDITION.withDescription("gpu is not supported")));
+    StatusReply<SandboxView> refused = reply.receiveMessage();
+    assertTrue(refused.isError());
+    SandboxProblem problem = (SandboxProblem) refused.getError();
+    assertEquals(Status.Code.FAILED_PRECONDITION, problem.code());
+    assertEquals("gpu is not supported", problem.getMessage());
+    assertEquals("demo/" + id, releasedNames.poll(5, TimeUnit.SECONDS));
+    TestProbe<StatusReply<SandboxView>> get = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Get(get.getRef()));
+    assertEquals(Status.Code.NOT_FOUND, ((SandboxProblem) get.receiveMessage().getError()).code());
+  }
+
+  @Test
+  void sessionConnectPromotesToReadyAndDisconnectDemotesToProvisioning() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    observe(sandbox, "False", "Starting");
+    TestProbe<SupervisorSession.Command> session = testKit.createTestProbe();
+    String sessionId = connect(sandbox, session);
+    SandboxView readyView = get(sandbox);
+    assertEquals(Phase.READY, readyView.phase());
+    assertEquals("DependenciesReady", ready(readyView).reason());
+
+    sandbox.tell(new Sandbox.SupervisorDisconnected(sessionId));
+    SandboxView demoted = get(sandbox);
+    assertEquals(Phase.PROVISIONING, demoted.phase());
+    assertEquals("False", ready(demoted).status());
+    assertEquals("DependenciesNotReady", ready(demoted).reason());
+    assertEquals("Supervisor session disconnected", ready(demoted).message());
+  }
+
+  @Test
+  void supersededSessionIsToldToStopAndItsLateCleanupDoesNotEvictTheNewerSession() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<SupervisorSession.Command> first = testKit.createTestProbe();
+    TestProbe<SupervisorSession.Command> second = testKit.createTestProbe();
+    ActorRef<SupervisorSession.Command> firstActor = sessionActor(first);
+    String firstId = connect(sandbox, firstActor);
+    String secondId = connect(sandbox, second);
+    assertEquals(new SupervisorSession.Superseded(secondId), first.receiveMessage());
+
+    sandbox.tell(new Sandbox.SupervisorDisconnected(firstId));
+    assertEquals(Phase.READY, get(sandbox).phase());
+    // The old session actor stopping must not count either.
+    testKit.stop(firstActor);
+    assertEquals(Phase.READY, get(sandbox).phase());
+    second.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void driverSnapshotThenSessionGivesReady() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    observe(sandbox, "False", "Starting");
+    connect(sandbox, testKit.createTestProbe());
+    assertEquals(Phase.READY, get(sandbox).phase());
+  }
+
+  @Test
+  void sessionThenDriverSnapshotGivesReady() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    connect(sandbox, testKit.createTestProbe());
+    observe(sandbox, "False", "Starting");
+    SandboxView view = get(sandbox);
+    assertEquals(Phase.READY, view.phase());
+    assertEquals("DependenciesReady", ready(view).reason());
+  }
+
+  @Test
+  void driverErrorIsNeverOverriddenAndADisconnectNeverYieldsError() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<SupervisorSession.Command> session = testKit.createTestProbe();
+    String sessionId = connect(sandbox, session);
+    sandbox.tell(new Sandbox.SupervisorDisconnected(sessionId));
+    assertEquals(Phase.PROVISIONING, get(sandbox).phase());
+
+    observe(sandbox, "False", "ProcessExited");
+    assertEquals(Phase.ERROR, get(sandbox).phase());
+    connect(sandbox, testKit.createTestProbe());
+    assertEquals(Phase.ERROR, get(sandbox).phase());
+  }
+
+  @Test
+  void deletingIsPreservedWhileASupervisorConnectsAndTheLiveSessionIsClosed() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<SupervisorSession.Command> session = testKit.createTestProbe();
+    connect(sandbox, session);
+    TestProbe<StatusReply<SandboxView>> deleteReply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Delete(deleteReply.getRef()));
+    ScriptedDriver.Call delete = driver.nextCall();
+    assertEquals("delete", delete.kind());
+    assertInstanceOf(SupervisorSession.Close.class, session.receiveMessage());
+    assertEquals(Phase.DELETING, get(sandbox).phase());
+    connect(sandbox, testKit.createTestProbe());
+    assertEquals(Phase.DELETING, get(sandbox).phase());
+
+    delete.outcome().complete(null);
+    assertTrue(deleteReply.receiveMessage().isSuccess());
+    assertEquals("demo/" + id, releasedNames.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void failedDriverDeleteKeepsTheSandboxDeletingAndARetryFinishesIt() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Delete(reply.getRef()));
+    driver.nextCall().outcome().completeExceptionally(new RuntimeException("disk busy"));
+    StatusReply<SandboxView> failed = reply.receiveMessage();
+    assertTrue(failed.isError());
+    assertTrue(failed.getError().getMessage().contains("disk busy"), failed.getError().getMessage());
+    assertEquals(Phase.DELETING, get(sandbox).phase());
+
+    sandbox.tell(new Sandbox.Delete(reply.getRef()));
+    driver.nextCall().outcome().complete(null);
+    assertTrue(reply.receiveMessage().isSuccess());
+  }
+
+  @Test
+  void recoveredSandboxKeepsItsRecordButIsNotReadyUntilItsSupervisorReconnects() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    observe(sandbox, "False", "Starting");
+    connect(sandbox, testKit.createTestProbe());
+    SandboxView before = get(sandbox);
+    assertEquals(Phase.READY, before.phase());
+    testKit.stop(sandbox);
+
+    ActorRef<Sandbox.Command> recovered = spawnSandbox();
+    SandboxView after = get(recovered);
+    assertEquals(before.name(), after.name());
+    assertEquals(before.createdAtMs(), after.createdAtMs());
+    assertEquals(Phase.PROVISIONING, after.phase());
+    assertEquals("DependenciesNotReady", ready(after).reason());
+
+    connect(recovered, testKit.createTestProbe());
+    assertEquals(Phase.READY, get(recovered).phase());
+  }
+
+  @Test
+  void unchangedDriverObservationIsNeitherPersistedNorPublished() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    published.receiveMessage(); // created
+    observe(sandbox, "False", "Starting");
+    long revision = published.receiveMessage().revision();
+    observe(sandbox, "False", "Starting");
+    published.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(revision, get(sandbox).revision());
+  }
+
+  @Test
+  void aStoppedSessionActorDemotesTheSandbox() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    ActorRef<SupervisorSession.Command> session = sessionActor(testKit.createTestProbe());
+    connect(sandbox, session);
+    testKit.stop(session);
+    TestProbe<Phase> phase = testKit.createTestProbe();
+    phase.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(Phase.PROVISIONING, get(sandbox).phase());
+      return null;
+    });
+  }
+
+  @Test
+  void unknownSandboxRejectsASupervisorWithNotFound() {
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    TestProbe<StatusReply<Sandbox.Accepted>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.SupervisorConnected("s", testKit.<SupervisorSession.Command>createTestProbe().getRef(), reply.getRef()));
+    StatusReply<Sandbox.Accepted> rejected = reply.receiveMessage();
+    assertEquals(Status.Code.NOT_FOUND, ((SandboxProblem) rejected.getError()).code());
+    assertEquals("sandbox not found", rejected.getError().getMessage());
+  }
+}
