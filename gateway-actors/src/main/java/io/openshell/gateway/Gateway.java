@@ -4,6 +4,9 @@ import io.openshell.gateway.api.HttpRoutes;
 import io.openshell.gateway.api.OpenShellService;
 import io.openshell.gateway.compute.ComputeRuntime;
 import io.openshell.gateway.persistence.JournalSchema;
+import io.openshell.gateway.relay.RelayBudget;
+import io.openshell.gateway.relay.RelayDirectory;
+import io.openshell.gateway.relay.Relays;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxCatalog;
 import io.openshell.gateway.sandbox.SandboxNames;
@@ -36,7 +39,7 @@ public final class Gateway {
   private Gateway() {}
 
   /** What a started gateway exposes to its caller. */
-  public record Running(InetSocketAddress address, ServerBinding binding, ServerBinding healthBinding) {
+  public record Running(InetSocketAddress address, ServerBinding binding, ServerBinding healthBinding, Relays relays) {
     public int port() {
       return address.getPort();
     }
@@ -58,9 +61,14 @@ public final class Gateway {
     ActorRef<SandboxCatalog.Command> catalog = system.systemActorOf(
         SandboxCatalog.create(views), "sandbox-catalog", Props.empty());
     SandboxNames.init(system);
+    ActorRef<RelayDirectory.Command> relayDirectory = system.systemActorOf(RelayDirectory.create(), "relay-directory", Props.empty());
+    ActorRef<RelayBudget.Command> relayBudget = system.systemActorOf(
+        RelayBudget.create(settings.relays().maxPendingPerNode()), "relay-budget", Props.empty());
+    Relays relays = new Relays(system, relayBudget, settings.relays());
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("openshell.blocking-dispatcher"));
-    OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions());
+    OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
+        relayDirectory, settings.relays());
     Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
     var routes = new HttpRoutes(database, blocking).routes();
     Function<HttpRequest, CompletionStage<HttpResponse>> http = routes.handler(system);
@@ -91,10 +99,10 @@ public final class Gateway {
           : settings.grpcEndpoint();
       ComputeDriver driver = drivers.create(system, endpoint);
       Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes(),
-          (name, sandboxId) -> SandboxNames.release(system, name, sandboxId)));
+          (name, sandboxId) -> SandboxNames.release(system, name, sandboxId), settings.relays()));
       ComputeRuntime.start(system, driver, catalog);
       handler.complete(both);
-      return new Running(address, binding, healthBinding);
+      return new Running(address, binding, healthBinding, relays);
     });
   }
 

@@ -1,6 +1,7 @@
 package io.openshell.gateway;
 
 import com.typesafe.config.Config;
+import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.session.SessionSettings;
 import java.nio.file.Path;
@@ -9,7 +10,7 @@ import java.util.List;
 /** {@code openshell.gateway}, read once. */
 public record GatewaySettings(String host, int port, int healthPort, String dbUrl, Path stateDir,
     List<String> drivers, String grpcEndpoint, boolean disableTls, SessionSettings sessions,
-    SandboxSettings sandboxes) {
+    SandboxSettings sandboxes, RelaySettings relays) {
 
   public static GatewaySettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.gateway");
@@ -17,7 +18,8 @@ public record GatewaySettings(String host, int port, int healthPort, String dbUr
     return new GatewaySettings(c.getString("host"), c.getInt("port"), c.getInt("health-port"),
         c.getString("db-url"), stateDir.isEmpty() ? defaultStateDir() : Path.of(stateDir).toAbsolutePath(),
         List.of(c.getString("drivers").split("\\s*,\\s*")), c.getString("grpc-endpoint"),
-        c.getBoolean("disable-tls"), SessionSettings.fromConfig(c), SandboxSettings.fromConfig(c));
+        c.getBoolean("disable-tls"), SessionSettings.fromConfig(c), SandboxSettings.fromConfig(c),
+        RelaySettings.fromConfig(c));
   }
 
   /** {@code ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway}. */

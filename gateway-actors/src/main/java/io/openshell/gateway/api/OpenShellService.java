@@ -8,6 +8,9 @@ import io.openshell.gateway.sandbox.SandboxNames;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.relay.RelayDirectory;
+import io.openshell.gateway.relay.RelaySettings;
+import io.openshell.gateway.relay.RelayStreamHandler;
 import io.openshell.gateway.session.SessionSettings;
 import io.openshell.gateway.session.SupervisorSession;
 import io.openshell.protocol.v1.*;
@@ -49,16 +52,23 @@ public final class OpenShellService implements OpenShellPowerApi {
   private final ActorRef<Topic.Command<SandboxView>> views;
   private final SandboxSettings sandboxSettings;
   private final SessionSettings sessionSettings;
+  private final ActorRef<RelayDirectory.Command> relayDirectory;
+  private final RelaySettings relaySettings;
+  private final RelayStreamHandler relayStreams;
   private final NameGenerator names = new NameGenerator(new SecureRandom());
 
   public OpenShellService(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog,
-      ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings) {
+      ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings,
+      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.catalog = catalog;
     this.views = views;
     this.sandboxSettings = sandboxSettings;
     this.sessionSettings = sessionSettings;
+    this.relayDirectory = relayDirectory;
+    this.relaySettings = relaySettings;
+    this.relayStreams = new RelayStreamHandler(system, relayDirectory, relaySettings.frameSize());
   }
 
   @Override
@@ -170,7 +180,7 @@ public final class OpenShellService implements OpenShellPowerApi {
     if (in.getStopOnTerminal()) updates = updates.takeWhile(view -> !view.phase().isTerminal(), true);
     return updates
         .map(view -> SandboxStreamEvent.newBuilder().setSandbox(ProtoMapping.toProto(view)).build())
-        .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>().matchAny(GrpcErrors::toGrpc).build())
+        .mapError(grpcErrors())
         .watchTermination((notUsed, done) -> {
           done.whenComplete((ok, failure) -> views.tell(Topic.unsubscribe(live.first())));
           return NotUsed.getInstance();
@@ -183,7 +193,7 @@ public final class OpenShellService implements OpenShellPowerApi {
   public Source<GatewayMessage, NotUsed> connectSupervisor(Source<SupervisorMessage, NotUsed> in, Metadata metadata) {
     var outbound = Source.<GatewayMessage>queue(sessionSettings.outboundQueueSize()).preMaterialize(system);
     ActorRef<SupervisorSession.Command> session = system.systemActorOf(
-        SupervisorSession.create(sessionSettings, outbound.first()),
+        SupervisorSession.create(sessionSettings, outbound.first(), relayDirectory, relaySettings),
         "supervisor-session-" + UUID.randomUUID(), Props.empty());
     in.runWith(ActorSink.<SupervisorMessage, SupervisorSession.Command, SupervisorSession.Ack>actorRefWithBackpressure(session,
         (ackTo, message) -> new SupervisorSession.Inbound(message, ackTo),
@@ -194,12 +204,16 @@ public final class OpenShellService implements OpenShellPowerApi {
     return outbound.second();
   }
 
-  // --- not yet served by this gateway ---------------------------------------------------------
-
   @Override
   public Source<RelayFrame, NotUsed> relayStream(Source<RelayFrame, NotUsed> in, Metadata metadata) {
-    return Source.failed(unimplemented("RelayStream"));
+    return relayStreams.serve(in).mapError(grpcErrors());
   }
+
+  private static scala.PartialFunction<Throwable, Throwable> grpcErrors() {
+    return new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>().matchAny(GrpcErrors::toGrpc).build();
+  }
+
+  // --- not yet served by this gateway ---------------------------------------------------------
 
   @Override
   public CompletionStage<CreateSshSessionResponse> createSshSession(CreateSshSessionRequest in, Metadata metadata) {

@@ -3,12 +3,15 @@ package io.openshell.gateway.sandbox;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.grpc.Status;
 import io.openshell.gateway.CborSerializable;
+import io.openshell.gateway.relay.RelayConnection;
 import io.openshell.gateway.session.SupervisorSession;
 import io.openshell.protocol.compute.v1.ComputeDriver;
 import io.openshell.protocol.compute.v1.CreateSandboxRequest;
 import io.openshell.protocol.compute.v1.DeleteSandboxRequest;
 import io.openshell.protocol.compute.v1.ValidateSandboxCreateRequest;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -18,6 +21,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -69,6 +73,27 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   public record SupervisorDisconnected(String sessionId) implements Command {}
 
   public record Accepted(String sandboxId, String sandboxName) implements CborSerializable {}
+
+  /**
+   * Open a relay to this sandbox's supervisor. Waits up to {@code sessionWait} for a session, then the
+   * supervisor has the relay claim timeout to open its RelayStream. Exactly one reply.
+   */
+  public record OpenRelay(String channelId, Duration sessionWait, ActorRef<StatusReply<RelayConnection>> replyTo)
+      implements Command {}
+
+  /** The client that asked for a relay is gone; a later claim is answered "relay requester dropped". */
+  public record AbandonRelay(String channelId) implements Command {}
+
+  /** From the Relay actor: the supervisor's stream arrived. Reply true if a client still waits for it. */
+  public record RelayClaimed(String channelId, RelayConnection connection, ActorRef<Boolean> accepted) implements Command {}
+
+  /** From the Relay actor: the relay ended before it was claimed. */
+  public record RelayFailed(String channelId, Status.Code code, String message) implements Command {}
+
+  /** How many relays are in flight (waiting for a session or a claim) for this sandbox. */
+  public record PendingRelays(ActorRef<Integer> replyTo) implements Command {}
+
+  private record RelayDeadline(String channelId) implements Command {}
 
   private record DriverCreateFinished(String error, Status.Code code, ActorRef<StatusReply<SandboxView>> replyTo)
       implements Command {}
@@ -145,7 +170,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   /** What every sandbox actor on a node shares. */
   public record Dependencies(ComputeDriver driver, ActorRef<Topic.Command<SandboxView>> views,
-      SandboxSettings settings, NameRelease names) {}
+      SandboxSettings settings, NameRelease names, io.openshell.gateway.relay.RelaySettings relays) {}
 
   /** Frees a removed sandbox's name in the name directory. */
   @FunctionalInterface
@@ -160,24 +185,37 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   public static Behavior<Command> create(String sandboxId, ActorRef<ClusterSharding.ShardCommand> shard,
       Dependencies dependencies) {
-    return Behaviors.setup(context -> new Sandbox(context, sandboxId, shard, dependencies));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Sandbox(context, timers, sandboxId, shard, dependencies)));
+  }
+
+  /** A relay open in flight: waiting for a session ({@code sentTo} empty) or for the supervisor's claim. */
+  private static final class PendingRelay {
+    final ActorRef<StatusReply<RelayConnection>> replyTo;
+    String sentTo = "";
+
+    PendingRelay(ActorRef<StatusReply<RelayConnection>> replyTo) {
+      this.replyTo = replyTo;
+    }
   }
 
   /** A live supervisor session: id plus the actor that owns its stream. */
   private record LiveSession(String sessionId, ActorRef<SupervisorSession.Command> ref) {}
 
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final String sandboxId;
   private final Dependencies dependencies;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   // Transient, touched only by command handlers (this actor's thread): never journaled.
   private LiveSession live;
+  private final Map<String, PendingRelay> relays = new LinkedHashMap<>();
 
-  private Sandbox(ActorContext<Command> context, String sandboxId, ActorRef<ClusterSharding.ShardCommand> shard,
-      Dependencies dependencies) {
+  private Sandbox(ActorContext<Command> context, TimerScheduler<Command> timers, String sandboxId,
+      ActorRef<ClusterSharding.ShardCommand> shard, Dependencies dependencies) {
     super(PersistenceId.of(ENTITY_KEY.name(), sandboxId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.context = context;
+    this.timers = timers;
     this.sandboxId = sandboxId;
     this.dependencies = dependencies;
     this.shard = shard;
@@ -220,7 +258,12 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(SupervisorDisconnected.class, (state, cmd) -> Effect().noReply())
         .onCommand(SessionTerminated.class, (state, cmd) -> Effect().noReply())
         .onCommand(DriverCreateFinished.class, (state, cmd) -> Effect().noReply())
-        .onCommand(DriverDeleteFinished.class, (state, cmd) -> Effect().noReply());
+        .onCommand(DriverDeleteFinished.class, (state, cmd) -> Effect().noReply())
+        .onCommand(OpenRelay.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.error(
+            new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"))))
+        .onCommand(RelayClaimed.class, (state, cmd) -> Effect().reply(cmd.accepted(), false))
+        .onCommand(PendingRelays.class, (state, cmd) -> Effect().reply(cmd.replyTo(), 0))
+        .onAnyCommand(cmd -> Effect().noReply());
     builder.forAnyState()
         .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
             StatusReply.error(new SandboxProblem(Status.Code.ALREADY_EXISTS, "sandbox '" + cmd.name() + "' already exists"))))
@@ -233,7 +276,29 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(SupervisorDisconnected.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "stream ended"))
         .onCommand(SessionTerminated.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "session actor stopped"))
         .onCommand(DriverCreateFinished.class, this::onDriverCreateFinished)
-        .onCommand(DriverDeleteFinished.class, this::onDriverDeleteFinished);
+        .onCommand(DriverDeleteFinished.class, this::onDriverDeleteFinished)
+        .onCommand(OpenRelay.class, this::onOpenRelay)
+        .onCommand(RelayClaimed.class, this::onRelayClaimed)
+        .onCommand(RelayFailed.class, (state, cmd) -> {
+          failRelay(cmd.channelId(), cmd.code(), cmd.message());
+          return Effect().noReply();
+        })
+        .onCommand(AbandonRelay.class, (state, cmd) -> {
+          if (relays.remove(cmd.channelId()) != null) timers.cancel(cmd.channelId());
+          return Effect().noReply();
+        })
+        .onCommand(RelayDeadline.class, (state, cmd) -> {
+          PendingRelay relay = relays.get(cmd.channelId());
+          if (relay != null) {
+            if (relay.sentTo.isEmpty()) {
+              failRelay(cmd.channelId(), Status.Code.UNAVAILABLE, "supervisor session not connected");
+            } else {
+              failRelay(cmd.channelId(), Status.Code.DEADLINE_EXCEEDED, "relay channel timed out");
+            }
+          }
+          return Effect().noReply();
+        })
+        .onCommand(PendingRelays.class, (state, cmd) -> Effect().reply(cmd.replyTo(), relays.size()));
     return builder.build();
   }
 
@@ -289,6 +354,9 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   private ReplyEffect<Event, State> onDelete(State state, Delete cmd) {
     closeLiveSession("sandbox deleted");
+    for (String channelId : java.util.List.copyOf(relays.keySet())) {
+      failRelay(channelId, Status.Code.UNAVAILABLE, "sandbox '" + state.name() + "' is being deleted");
+    }
     if (state.deleting()) {
       callDriverDelete(cmd.replyTo());
       return Effect().noReply();
@@ -367,6 +435,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     }
     live = new LiveSession(cmd.sessionId(), cmd.session());
     context.watchWith(cmd.session(), new SessionTerminated(cmd.sessionId()));
+    // Relays waiting for a session, or sent to a superseded one, go to the new session at once.
+    relays.forEach((channelId, relay) -> sendRelay(channelId, relay));
     context.getLog().info("supervisor session connected sandbox_id={} session_id={}", sandboxId, cmd.sessionId());
     Accepted accepted = new Accepted(sandboxId, state.name());
     return Effect().persist(new SupervisorSessionConnected(cmd.sessionId(), System.currentTimeMillis()))
@@ -391,6 +461,51 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     if (live == null) return;
     context.unwatch(live.ref());
     live.ref().tell(new SupervisorSession.Close(reason));
+  }
+
+  // --- relays (transient: a relay never outlives this incarnation of the actor) -----------------
+
+  private ReplyEffect<Event, State> onOpenRelay(State state, OpenRelay cmd) {
+    if (state.deleting()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.UNAVAILABLE,
+          "sandbox '" + state.name() + "' is being deleted")));
+    }
+    int cap = dependencies.relays().maxPendingPerSandbox();
+    if (relays.size() >= cap) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.RESOURCE_EXHAUSTED,
+          "per-sandbox relay limit reached (" + cap + " in flight for " + sandboxId + ")")));
+    }
+    PendingRelay relay = new PendingRelay(cmd.replyTo());
+    relays.put(cmd.channelId(), relay);
+    if (live != null) {
+      sendRelay(cmd.channelId(), relay);
+    } else {
+      timers.startSingleTimer(cmd.channelId(), new RelayDeadline(cmd.channelId()), cmd.sessionWait());
+    }
+    return Effect().noReply();
+  }
+
+  private void sendRelay(String channelId, PendingRelay relay) {
+    relay.sentTo = live.sessionId();
+    live.ref().tell(new SupervisorSession.OpenRelay(channelId, sandboxId, context.getSelf()));
+    // The Relay actor reports its own claim timeout; this backstop covers a session that vanishes.
+    timers.startSingleTimer(channelId, new RelayDeadline(channelId),
+        dependencies.relays().claimTimeout().plus(Duration.ofSeconds(2)));
+  }
+
+  private ReplyEffect<Event, State> onRelayClaimed(State state, RelayClaimed cmd) {
+    PendingRelay relay = relays.remove(cmd.channelId());
+    if (relay == null) return Effect().reply(cmd.accepted(), false);
+    timers.cancel(cmd.channelId());
+    relay.replyTo.tell(StatusReply.success(cmd.connection()));
+    return Effect().reply(cmd.accepted(), true);
+  }
+
+  private void failRelay(String channelId, Status.Code code, String message) {
+    PendingRelay relay = relays.remove(channelId);
+    if (relay == null) return;
+    timers.cancel(channelId);
+    relay.replyTo.tell(StatusReply.error(new SandboxProblem(code, message)));
   }
 
   // --- helpers --------------------------------------------------------------------------------

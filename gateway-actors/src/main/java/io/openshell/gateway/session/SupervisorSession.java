@@ -2,13 +2,20 @@ package io.openshell.gateway.session;
 
 import io.grpc.Status;
 import io.openshell.gateway.CborSerializable;
+import io.openshell.gateway.relay.Relay;
+import io.openshell.gateway.relay.RelayDirectory;
+import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.protocol.v1.GatewayHeartbeat;
 import io.openshell.protocol.v1.GatewayMessage;
+import io.openshell.protocol.v1.RelayClose;
+import io.openshell.protocol.v1.RelayOpen;
 import io.openshell.protocol.v1.SessionAccepted;
 import io.openshell.protocol.v1.SupervisorMessage;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -36,6 +43,10 @@ public final class SupervisorSession {
   /** The sandbox no longer wants this session (e.g. it is being deleted). */
   public record Close(String reason) implements Command, CborSerializable {}
 
+  /** The Sandbox asks this session's supervisor to open a relay channel. */
+  public record OpenRelay(String channelId, String sandboxId, ActorRef<Sandbox.Command> sandbox)
+      implements Command, CborSerializable {}
+
   /** Acknowledges one inbound message to the stream (backpressure). */
   public enum Ack { INSTANCE }
 
@@ -55,9 +66,14 @@ public final class SupervisorSession {
 
   private enum DeadPeerCheck implements Command { INSTANCE }
 
-  public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound) {
+  private record SendRelayClose(String channelId, String reason) implements Command {}
+
+  private record RelayStopped(String channelId) implements Command {}
+
+  public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound,
+      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new SupervisorSession.Connection(context, timers, settings, outbound).awaitingHello()));
+        new SupervisorSession.Connection(context, timers, settings, outbound, relayDirectory, relaySettings).awaitingHello()));
   }
 
   /** Per-stream behavior; fields are touched only from this actor's thread. */
@@ -66,16 +82,22 @@ public final class SupervisorSession {
     private final TimerScheduler<Command> timers;
     private final SessionSettings settings;
     private final BoundedSourceQueue<GatewayMessage> outbound;
+    private final ActorRef<RelayDirectory.Command> relayDirectory;
+    private final RelaySettings relaySettings;
+    private final Map<String, ActorRef<Relay.Command>> relays = new HashMap<>();
     private final String sessionId = UUID.randomUUID().toString();
     private String sandboxId = "";
     private long lastInboundNanos = System.nanoTime();
 
     Connection(ActorContext<Command> context, TimerScheduler<Command> timers, SessionSettings settings,
-        BoundedSourceQueue<GatewayMessage> outbound) {
+        BoundedSourceQueue<GatewayMessage> outbound, ActorRef<RelayDirectory.Command> relayDirectory,
+        RelaySettings relaySettings) {
       this.context = context;
       this.timers = timers;
       this.settings = settings;
       this.outbound = outbound;
+      this.relayDirectory = relayDirectory;
+      this.relaySettings = relaySettings;
     }
 
     Behavior<Command> awaitingHello() {
@@ -106,7 +128,8 @@ public final class SupervisorSession {
           (accepted, failure) -> failure == null
               ? new Registered(accepted, inbound.ackTo())
               : new RegistrationFailed(failure));
-      return Behaviors.withStash(16, stash -> registering(stash));
+      // Relays replayed by the Sandbox at registration may overtake its reply: room for all of them.
+      return Behaviors.withStash(relaySettings.maxPendingPerSandbox() + 16, stash -> registering(stash));
     }
 
     private Behavior<Command> registering(org.apache.pekko.actor.typed.javadsl.StashBuffer<Command> stash) {
@@ -146,15 +169,42 @@ public final class SupervisorSession {
             SupervisorMessage message = inbound.message();
             switch (message.getPayloadCase()) {
               case HEARTBEAT -> { }
-              case RELAY_OPEN_RESULT -> context.getLog().info(
-                  "relay open result sandbox_id={} session_id={} channel_id={} success={}", sandboxId, sessionId,
-                  message.getRelayOpenResult().getChannelId(), message.getRelayOpenResult().getSuccess());
-              case RELAY_CLOSE -> context.getLog().info("relay close from supervisor sandbox_id={} session_id={} channel_id={}",
-                  sandboxId, sessionId, message.getRelayClose().getChannelId());
+              case RELAY_OPEN_RESULT -> {
+                var result = message.getRelayOpenResult();
+                if (!result.getSuccess()) {
+                  ActorRef<Relay.Command> relay = relays.get(result.getChannelId());
+                  if (relay != null) relay.tell(new Relay.SupervisorFailed(result.getError()));
+                }
+              }
+              case RELAY_CLOSE -> {
+                ActorRef<Relay.Command> relay = relays.get(message.getRelayClose().getChannelId());
+                if (relay != null) relay.tell(new Relay.Close(message.getRelayClose().getReason()));
+              }
               default -> context.getLog().warn("unexpected {} from supervisor sandbox_id={} session_id={}; ignored",
                   message.getPayloadCase(), sandboxId, sessionId);
             }
             inbound.ackTo().tell(Ack.INSTANCE);
+            return Behaviors.same();
+          })
+          .onMessage(OpenRelay.class, open -> {
+            if (relays.containsKey(open.channelId())) return Behaviors.same();
+            String channelId = open.channelId();
+            Relay.SessionPort port = (id, reason) -> context.getSelf().tell(new SendRelayClose(id, reason));
+            ActorRef<Relay.Command> relay = context.spawn(
+                Relay.create(channelId, open.sandbox(), port, relayDirectory, relaySettings.claimTimeout(), sandboxId, sessionId),
+                "relay-" + channelId);
+            relays.put(channelId, relay);
+            context.watchWith(relay, new RelayStopped(channelId));
+            return offer(GatewayMessage.newBuilder().setRelayOpen(RelayOpen.newBuilder().setChannelId(channelId)).build())
+                ? Behaviors.same()
+                : end("outbound queue full (supervisor not reading)");
+          })
+          .onMessage(SendRelayClose.class, close -> offer(GatewayMessage.newBuilder()
+                  .setRelayClose(RelayClose.newBuilder().setChannelId(close.channelId()).setReason(close.reason())).build())
+              ? Behaviors.same()
+              : end("outbound queue full (supervisor not reading)"))
+          .onMessage(RelayStopped.class, stopped -> {
+            relays.remove(stopped.channelId());
             return Behaviors.same();
           })
           .onMessage(HeartbeatTick.class, tick -> offer(GatewayMessage.newBuilder()

@@ -46,7 +46,8 @@ class SandboxTest {
     views = testKit.spawn(Topic.create(SandboxView.class, "views-" + id));
     published = testKit.createTestProbe();
     views.tell(Topic.subscribe(published.getRef()));
-    dependencies = new Sandbox.Dependencies(driver, views, SETTINGS, (name, sandboxId) -> releasedNames.add(name + "/" + sandboxId));
+    dependencies = new Sandbox.Dependencies(driver, views, SETTINGS, (name, sandboxId) -> releasedNames.add(name + "/" + sandboxId),
+        new io.openshell.gateway.relay.RelaySettings(Duration.ofSeconds(10), 32, 256, 16384, Duration.ofSeconds(30), Duration.ofSeconds(15)));
   }
 
   @AfterAll

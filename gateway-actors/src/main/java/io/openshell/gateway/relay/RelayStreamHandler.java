@@ -1,0 +1,115 @@
+package io.openshell.gateway.relay;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.openshell.gateway.sandbox.SandboxProblem;
+import io.openshell.protocol.v1.RelayFrame;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.SinkRef;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+
+/**
+ * Serves one {@code RelayStream} call from a supervisor: checks the Init frame, claims the channel's
+ * Relay actor, and exposes the two byte directions as stream references for the client side.
+ * Backpressure runs end to end: nothing here buffers more than the stream refs' bounded windows.
+ */
+public final class RelayStreamHandler {
+  private final ActorSystem<?> system;
+  private final ActorRef<RelayDirectory.Command> directory;
+  private final int frameSize;
+
+  public RelayStreamHandler(ActorSystem<?> system, ActorRef<RelayDirectory.Command> directory, int frameSize) {
+    this.system = system;
+    this.directory = directory;
+    this.frameSize = frameSize;
+  }
+
+  public Source<RelayFrame, NotUsed> serve(Source<RelayFrame, NotUsed> in) {
+    return in.prefixAndTail(1).flatMapConcat(headAndTail -> {
+      List<RelayFrame> head = headAndTail.first();
+      if (head.isEmpty()) return Source.failed(problem(Status.Code.INVALID_ARGUMENT, "empty RelayStream"));
+      RelayFrame first = head.get(0);
+      if (!first.hasInit() || first.getInit().getChannelId().isEmpty()) {
+        return Source.failed(problem(Status.Code.INVALID_ARGUMENT, "first RelayFrame must be init with non-empty channel_id"));
+      }
+      return bridge(first.getInit().getChannelId(), headAndTail.second());
+    });
+  }
+
+  private Source<RelayFrame, NotUsed> bridge(String channelId, Source<RelayFrame, NotUsed> frames) {
+    // Supervisor -> client: data frames in order, empty ones skipped; any other frame ends this direction.
+    CompletableFuture<ActorRef<Relay.Command>> claimedRelay = new CompletableFuture<>();
+    Pair<UniqueKillSwitch, SourceRef<org.apache.pekko.util.ByteString>> inbound = frames
+        .takeWhile(RelayFrame::hasData)
+        .filter(frame -> !frame.getData().isEmpty())
+        .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        .viaMat(KillSwitches.single(), Keep.right())
+        // When the supervisor's direction is over the relay actor has nothing left to close.
+        .watchTermination((killSwitch, ended) -> {
+          ended.whenComplete((done, failure) -> claimedRelay.thenAccept(relay -> relay.tell(Relay.StreamEnded.INSTANCE)));
+          return killSwitch;
+        })
+        .toMat(StreamRefs.sourceRef(), Keep.both())
+        .run(system);
+    // Client -> supervisor: whatever the client writes into the sink ref, cut into frames.
+    Pair<SinkRef<org.apache.pekko.util.ByteString>, Source<org.apache.pekko.util.ByteString, NotUsed>> outbound =
+        StreamRefs.<org.apache.pekko.util.ByteString>sinkRef().preMaterialize(system);
+
+    CompletionStage<Done> claimed = lookup(channelId)
+        .thenCompose(relay -> relay.isEmpty()
+            ? CompletableFuture.<Done>failedFuture(new SandboxProblem(Status.Code.NOT_FOUND, "unknown or expired relay channel"))
+            : claim(relay.get(), inbound.second(), outbound.first(), inbound.first()).thenApply(done -> {
+              claimedRelay.complete(relay.get());
+              return done;
+            }))
+        .whenComplete((done, failure) -> {
+          if (failure != null) inbound.first().abort(failure);
+        });
+
+    return Source.completionStage(claimed)
+        .flatMapConcat(done -> outbound.second())
+        .mapConcat(this::frames)
+        .map(chunk -> RelayFrame.newBuilder().setData(ByteString.copyFrom(chunk.toArrayUnsafe())).build());
+  }
+
+  private CompletionStage<Done> claim(ActorRef<Relay.Command> relay, SourceRef<org.apache.pekko.util.ByteString> fromSupervisor,
+      SinkRef<org.apache.pekko.util.ByteString> toSupervisor, UniqueKillSwitch inbound) {
+    return AskPattern.<Relay.Command, org.apache.pekko.pattern.StatusReply<Done>>ask(relay,
+            replyTo -> new Relay.Claim(fromSupervisor, toSupervisor, inbound, replyTo), Duration.ofSeconds(15), system.scheduler())
+        .thenCompose(reply -> reply.isSuccess()
+            ? CompletableFuture.completedFuture(Done.getInstance())
+            : CompletableFuture.failedFuture(reply.getError()));
+  }
+
+  private CompletionStage<Optional<ActorRef<Relay.Command>>> lookup(String channelId) {
+    return AskPattern.ask(directory, replyTo -> new RelayDirectory.Lookup(channelId, replyTo),
+        Duration.ofSeconds(10), system.scheduler());
+  }
+
+  private List<org.apache.pekko.util.ByteString> frames(org.apache.pekko.util.ByteString bytes) {
+    if (bytes.size() <= frameSize) return List.of(bytes);
+    List<org.apache.pekko.util.ByteString> chunks = new ArrayList<>(bytes.size() / frameSize + 1);
+    for (int from = 0; from < bytes.size(); from += frameSize) chunks.add(bytes.slice(from, Math.min(bytes.size(), from + frameSize)));
+    return chunks;
+  }
+
+  private static SandboxProblem problem(Status.Code code, String message) {
+    return new SandboxProblem(code, message);
+  }
+}

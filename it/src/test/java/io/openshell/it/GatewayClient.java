@@ -1,0 +1,37 @@
+package io.openshell.it;
+
+import io.openshell.protocol.v1.GetSandboxRequest;
+import io.openshell.protocol.v1.OpenShellClient;
+import io.openshell.protocol.v1.Sandbox;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcClientSettings;
+
+/** A gRPC client for the test's own fast checks (polling a phase every 50 ms). */
+final class GatewayClient implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final OpenShellClient client;
+
+  GatewayClient(int port) {
+    system = ActorSystem.create(Behaviors.empty(), "e2e-client",
+        com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local").withFallback(com.typesafe.config.ConfigFactory.load()));
+    client = OpenShellClient.create(GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(false), system);
+  }
+
+  Sandbox get(String name) {
+    try {
+      return client.getSandbox(GetSandboxRequest.newBuilder().setName(name).build())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS).getSandbox();
+    } catch (Exception e) {
+      throw new IllegalStateException("GetSandbox " + name + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    client.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+}
