@@ -3,6 +3,8 @@ package io.openshell.gateway;
 import io.openshell.gateway.api.HttpRoutes;
 import io.openshell.gateway.api.OpenShellService;
 import io.openshell.gateway.compute.ComputeRuntime;
+import io.openshell.gateway.exec.ExecRunner;
+import io.openshell.gateway.exec.ExecSettings;
 import io.openshell.gateway.persistence.JournalSchema;
 import io.openshell.gateway.relay.RelayBudget;
 import io.openshell.gateway.relay.RelayDirectory;
@@ -67,8 +69,14 @@ public final class Gateway {
     Relays relays = new Relays(system, relayBudget, settings.relays());
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("openshell.blocking-dispatcher"));
+    ExecRunner exec = ExecRunner.start(system, ExecSettings.fromConfig(system.settings().config().getConfig("openshell.gateway")), blocking);
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceStop(), "stop-exec-client", () -> {
+          exec.close();
+          return CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
     OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
-        relayDirectory, settings.relays());
+        relayDirectory, settings.relays(), relays, exec);
     Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
     var routes = new HttpRoutes(database, blocking).routes();
     Function<HttpRequest, CompletionStage<HttpResponse>> http = routes.handler(system);

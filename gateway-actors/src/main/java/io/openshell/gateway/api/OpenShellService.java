@@ -8,7 +8,12 @@ import io.openshell.gateway.sandbox.SandboxNames;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.exec.ExecRequestValidation;
+import io.openshell.gateway.exec.ExecRunner;
+import io.openshell.gateway.exec.ShellCommand;
+import io.openshell.gateway.relay.RelayConnection;
 import io.openshell.gateway.relay.RelayDirectory;
+import io.openshell.gateway.relay.Relays;
 import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.relay.RelayStreamHandler;
 import io.openshell.gateway.session.SessionSettings;
@@ -55,11 +60,13 @@ public final class OpenShellService implements OpenShellPowerApi {
   private final ActorRef<RelayDirectory.Command> relayDirectory;
   private final RelaySettings relaySettings;
   private final RelayStreamHandler relayStreams;
+  private final Relays relays;
+  private final ExecRunner exec;
   private final NameGenerator names = new NameGenerator(new SecureRandom());
 
   public OpenShellService(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog,
       ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings,
-      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings) {
+      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings, Relays relays, ExecRunner exec) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.catalog = catalog;
@@ -69,6 +76,8 @@ public final class OpenShellService implements OpenShellPowerApi {
     this.relayDirectory = relayDirectory;
     this.relaySettings = relaySettings;
     this.relayStreams = new RelayStreamHandler(system, relayDirectory, relaySettings.frameSize());
+    this.relays = relays;
+    this.exec = exec;
   }
 
   @Override
@@ -209,6 +218,44 @@ public final class OpenShellService implements OpenShellPowerApi {
     return relayStreams.serve(in).mapError(grpcErrors());
   }
 
+  // --- exec -----------------------------------------------------------------------------------
+
+  @Override
+  public Source<ExecSandboxEvent, NotUsed> execSandbox(ExecSandboxRequest in, Metadata metadata) {
+    Optional<SandboxProblem> invalid = ExecRequestValidation.check(in, exec.settings().limits());
+    if (invalid.isPresent()) return Source.failed(GrpcErrors.toGrpc(invalid.get()));
+    if (in.getStdin().size() > exec.settings().maxStdinBytes()) {
+      return Source.failed(GrpcErrors.of(Status.Code.INVALID_ARGUMENT, "stdin is " + in.getStdin().size()
+          + " bytes; at most " + exec.settings().maxStdinBytes() + " are allowed (stream larger input with upload)"));
+    }
+    String command = ShellCommand.assemble(in.getCommandList(), in.getEnvironmentMap(), in.getWorkdir());
+    var sandbox = sharding.entityRefFor(Sandbox.ENTITY_KEY, in.getSandboxId());
+    CompletableFuture<Relays.Opening> opening = new CompletableFuture<>();
+    CompletionStage<RelayConnection> relay = sandbox.<SandboxView>askWithStatus(Sandbox.Get::new, sandboxSettings.askTimeout())
+        .thenCompose(view -> {
+          if (view.phase() != io.openshell.gateway.sandbox.Phase.READY) {
+            throw new SandboxProblem(Status.Code.FAILED_PRECONDITION, "sandbox is not ready");
+          }
+          Relays.Opening open = relays.open(in.getSandboxId(), relaySettings.execSessionWait());
+          opening.complete(open);
+          return open.connection().handle((connection, failure) -> {
+            if (failure == null) return connection;
+            throw new SandboxProblem(Status.Code.UNAVAILABLE, "supervisor relay failed: " + unwrap(failure).getMessage());
+          });
+        });
+    return Source.completionStage(relay)
+        .flatMapConcat(connection -> exec.run(in.getSandboxId(), connection, command, in.getStdin().toByteArray(),
+            in.getTty(), in.getTimeoutSeconds()))
+        .watchTermination((notUsed, done) -> {
+          // A client that leaves before the relay is claimed must not leave the sandbox waiting for it.
+          done.whenComplete((ok, failure) -> opening.thenAccept(open -> {
+            if (!open.connection().toCompletableFuture().isDone()) open.abandon().run();
+          }));
+          return notUsed;
+        })
+        .mapError(grpcErrors());
+  }
+
   private static scala.PartialFunction<Throwable, Throwable> grpcErrors() {
     return new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>().matchAny(GrpcErrors::toGrpc).build();
   }
@@ -225,10 +272,6 @@ public final class OpenShellService implements OpenShellPowerApi {
     return CompletableFuture.failedFuture(unimplemented("RevokeSshSession"));
   }
 
-  @Override
-  public Source<ExecSandboxEvent, NotUsed> execSandbox(ExecSandboxRequest in, Metadata metadata) {
-    return Source.failed(unimplemented("ExecSandbox"));
-  }
 
   @Override
   public CompletionStage<GetSandboxLogsResponse> getSandboxLogs(GetSandboxLogsRequest in, Metadata metadata) {
