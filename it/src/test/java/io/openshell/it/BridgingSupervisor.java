@@ -1,0 +1,47 @@
+package io.openshell.it;
+
+import io.openshell.protocol.v1.*;
+import io.openshell.supervisor.relay.RelayBridge;
+import java.nio.file.Path;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
+
+/**
+ * A supervisor session driven by the test whose relays are the real {@link RelayBridge} actors: it
+ * answers Hello, spawns a bridge per RelayOpen and reports their failures as RelayOpenResult.
+ */
+final class BridgingSupervisor implements AutoCloseable {
+  private final SourceQueueWithComplete<SupervisorMessage> control;
+
+  BridgingSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Path sshSocket, int frameSize) {
+    var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
+    control = outbound.first();
+    ActorRef<RelayBridge.Report> reports = system.systemActorOf(Behaviors.receiveMessage(report -> {
+      if (report instanceof RelayBridge.OpenFailed failed) {
+        control.offer(SupervisorMessage.newBuilder().setRelayOpenResult(RelayOpenResult.newBuilder()
+            .setChannelId(failed.channelId()).setSuccess(false).setError(failed.error())).build());
+      }
+      return Behaviors.same();
+    }), "bridge-reports-" + UUID.randomUUID(), Props.empty());
+    control.offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(sandboxId)).build());
+    client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
+      if (message.hasRelayOpen()) {
+        String channelId = message.getRelayOpen().getChannelId();
+        system.systemActorOf(RelayBridge.create(client, channelId, sshSocket, frameSize, reports),
+            "bridge-" + channelId, Props.empty());
+      }
+    }), system);
+  }
+
+  @Override
+  public void close() {
+    control.complete();
+  }
+}

@@ -1,0 +1,145 @@
+package io.openshell.supervisor.relay;
+
+import com.google.protobuf.ByteString;
+import io.openshell.protocol.v1.OpenShellClient;
+import io.openshell.protocol.v1.RelayFrame;
+import io.openshell.protocol.v1.RelayInit;
+import io.openshell.supervisor.ocsf.NetworkActivities;
+import io.openshell.supervisor.ocsf.NetworkActivity;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One relay channel inside the sandbox: a child of the gateway session. Connects the SSH daemon's
+ * Unix socket first — so a daemon that is not there is reported as {@code RelayOpenResult{success=false}}
+ * and the waiting client fails at once — then opens {@code RelayStream} on the session's connection
+ * with Init, and bridges both ways with backpressure in frames of at most {@code frameSize} bytes.
+ */
+public final class RelayBridge {
+  private static final Logger ocsf = LoggerFactory.getLogger("openshell.ocsf");
+
+  private RelayBridge() {}
+
+  public interface Command {}
+
+  /** RelayClose from the gateway. */
+  public record Close(String reason) implements Command {}
+
+  private record SocketConnected(SocketChannel socket) implements Command {}
+
+  private record SocketFailed(Throwable cause) implements Command {}
+
+  private record Finished(Throwable failure) implements Command {}
+
+  /** What the bridge tells its session (which owns the control stream). */
+  public sealed interface Report {
+    String channelId();
+  }
+
+  /** The SSH socket could not be reached: send RelayOpenResult{success=false, error}. */
+  public record OpenFailed(String channelId, String error) implements Report {}
+
+  /** The bridge ended (both directions done, or failed). */
+  public record Ended(String channelId) implements Report {}
+
+  public static Behavior<Command> create(OpenShellClient client, String channelId, Path sshSocket, int frameSize,
+      ActorRef<Report> session) {
+    return Behaviors.setup(context -> {
+      Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+      context.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+        try {
+          return UnixSocketStreams.connect(sshSocket);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, blocking), (socket, failure) -> failure == null ? new SocketConnected(socket) : new SocketFailed(failure));
+      return connecting(context, client, channelId, sshSocket, frameSize, session);
+    });
+  }
+
+  private static Behavior<Command> connecting(ActorContext<Command> context, OpenShellClient client, String channelId,
+      Path sshSocket, int frameSize, ActorRef<Report> session) {
+    return Behaviors.receive(Command.class)
+        .onMessage(SocketFailed.class, failed -> {
+          Throwable cause = failed.cause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failed.cause();
+          String error = "cannot connect to the SSH socket " + sshSocket + ": " + cause.getMessage();
+          emit(NetworkActivities.relayFailed(channelId, error));
+          session.tell(new OpenFailed(channelId, error));
+          session.tell(new Ended(channelId));
+          return Behaviors.stopped();
+        })
+        .onMessage(SocketConnected.class, connected -> bridge(context, client, channelId, connected.socket(), frameSize, session))
+        .onMessage(Close.class, close -> {
+          emit(NetworkActivities.relayClosedByGateway(channelId, close.reason()));
+          session.tell(new Ended(channelId));
+          return Behaviors.stopped();
+        })
+        .build();
+  }
+
+  private static Behavior<Command> bridge(ActorContext<Command> context, OpenShellClient client, String channelId,
+      SocketChannel socket, int frameSize, ActorRef<Report> session) {
+    RelayFrame init = RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channelId)).build();
+    var toGateway = StreamConverters.fromInputStream(() -> UnixSocketStreams.input(socket), frameSize)
+        .map(bytes -> RelayFrame.newBuilder().setData(ByteString.copyFrom(bytes.toArrayUnsafe())).build())
+        .viaMat(KillSwitches.single(), Keep.right());
+    var request = Source.single(init).concatMat(toGateway, Keep.right()).preMaterialize(context.getSystem());
+    UniqueKillSwitch killSwitch = request.first();
+    CompletionStage<?> done = client.relayStream(request.second())
+        .takeWhile(RelayFrame::hasData)
+        .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        .runWith(StreamConverters.fromOutputStream(() -> UnixSocketStreams.output(socket), true), context.getSystem());
+    emit(NetworkActivities.relayOpen(channelId));
+    context.pipeToSelf(done, (ok, failure) -> new Finished(failure));
+    return Behaviors.receive(Command.class)
+        .onMessage(Finished.class, finished -> {
+          // The gateway's direction is over; the daemon's direction ends when it closes its side.
+          killSwitch.shutdown();
+          closeQuietly(socket);
+          if (finished.failure() == null) {
+            emit(NetworkActivities.relayClosed(channelId));
+          } else {
+            emit(NetworkActivities.relayFailed(channelId, String.valueOf(finished.failure().getMessage())));
+          }
+          session.tell(new Ended(channelId));
+          return Behaviors.stopped();
+        })
+        .onMessage(Close.class, close -> {
+          emit(NetworkActivities.relayClosedByGateway(channelId, close.reason()));
+          killSwitch.shutdown();
+          closeQuietly(socket);
+          session.tell(new Ended(channelId));
+          return Behaviors.stopped();
+        })
+        .build();
+  }
+
+  private static void closeQuietly(SocketChannel socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // already closed by the other direction
+    }
+  }
+
+  static void emit(NetworkActivity event) {
+    ocsf.info("OCSF {}", event.toJson());
+  }
+}
