@@ -85,8 +85,12 @@ public final class GatewaySession {
 
     /** Ends both directions: EOF to the gateway, cancel the response stream. */
     void close() {
-      outbound.complete();
       killSwitch.shutdown();
+      try {
+        outbound.complete();
+      } catch (IllegalStateException alreadyEnded) {
+        // The call already ended (or failed) on its own and took the queue with it.
+      }
     }
   }
 
