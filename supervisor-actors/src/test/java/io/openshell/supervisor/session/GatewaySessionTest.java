@@ -276,6 +276,23 @@ class GatewaySessionTest {
   }
 
   @Test
+  void gatewayThatComesUpLateIsReachedWithinTheReconnectBackoff() throws Exception {
+    gateway.stop(); // the port is known but nobody listens yet
+    startSession(settings("sbx-late", "openshell.supervisor.session.reconnect { initial = 200ms, max = 1s }"));
+    // The supervisor keeps failing (connection refused) meanwhile. Longer outages (-DlateGatewayOutageMs=30000)
+    // show the channel renewal at work: without it grpc-java's own backoff took 13.7 s here.
+    Thread.sleep(Long.getLong("lateGatewayOutageMs", 4000));
+
+    long upAt = System.nanoTime();
+    gateway = new ScriptedGateway(testKit.system());
+    gateway.start(port);
+    ScriptedGateway.Call call = gateway.nextCall(WAIT);
+    call.expectHello(WAIT);
+    long took = Duration.ofNanos(System.nanoTime() - upAt).toMillis();
+    assertTrue(took < 5000, "reconnect took " + took + " ms with a 1 s backoff cap");
+  }
+
+  @Test
   void mainInitStartsTheSessionAndSystemShutdownClosesIt() throws Exception {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "supervisor-main", testKit.system().settings().config());
     try {

@@ -114,9 +114,14 @@ final class ScriptedGateway implements OpenShell {
 
   /** Binds on 127.0.0.1:0; returns the port. */
   int start() throws Exception {
+    return start(0);
+  }
+
+  /** Binds on 127.0.0.1:{@code port}; returns the bound port. */
+  int start(int port) throws Exception {
     binding =
         Http.get(system)
-            .newServerAt("127.0.0.1", 0)
+            .newServerAt("127.0.0.1", port)
             .bind(OpenShellHandlerFactory.create(this, system))
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
