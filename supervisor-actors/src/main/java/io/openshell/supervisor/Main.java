@@ -1,0 +1,108 @@
+package io.openshell.supervisor;
+
+import ch.qos.logback.classic.Level;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.openshell.supervisor.session.GatewaySession;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sandbox supervisor process. SIGTERM runs Pekko's coordinated shutdown (JVM shutdown hook),
+ * which stops the session (EOF to the gateway) and closes the gRPC client.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    SupervisorArgs.Result parsed = SupervisorArgs.parse(args, System.getenv());
+    if (parsed instanceof SupervisorArgs.Help help) {
+      System.out.println(help.usage());
+      return;
+    }
+    if (parsed instanceof SupervisorArgs.Invalid invalid) {
+      System.err.println("openshell-supervisor: " + invalid.message());
+      System.exit(invalid.exitCode());
+      return;
+    }
+    SupervisorArgs.Parsed ok = (SupervisorArgs.Parsed) parsed;
+    applyLogLevel(ok.logLevel());
+
+    Config config = config(ok);
+    SupervisorSettings settings;
+    try {
+      settings = SupervisorSettings.fromConfig(config);
+    } catch (RuntimeException e) {
+      System.err.println("openshell-supervisor: invalid settings: " + e.getMessage());
+      System.exit(SupervisorArgs.USAGE_ERROR);
+      return;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "openshell-supervisor", config);
+    init(system, settings);
+  }
+
+  /** Flags/env on top of application.conf and reference.conf. */
+  static Config config(SupervisorArgs.Parsed parsed) {
+    Map<String, Object> overrides = new HashMap<>();
+    parsed.overrides().forEach((key, value) -> overrides.put("openshell.supervisor." + key, value));
+    if (parsed.logLevel() != null) {
+      overrides.put("pekko.loglevel", pekkoLevel(parsed.logLevel()));
+    }
+    return ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
+  }
+
+  /** Starts the supervisor's components in {@code system}; returns the gateway session actor. */
+  public static ActorRef<GatewaySession.Command> init(ActorSystem<?> system, SupervisorSettings settings) {
+    Logger log = LoggerFactory.getLogger(Main.class);
+    log.info(
+        "openshell supervisor starting (sandbox_id={}, sandbox={}, endpoint={}, instance_id={}, ssh_socket={})",
+        settings.sandboxId(),
+        settings.sandboxName(),
+        settings.endpoint(),
+        settings.instanceId(),
+        settings.sshSocketPath());
+    // The SSH daemon (on settings.sshSocketPath()) starts here, before the session, in a later change.
+    return system.systemActorOf(
+        Behaviors.supervise(GatewaySession.create(settings))
+            .onFailure(
+                SupervisorStrategy.restartWithBackoff(
+                    settings.session().reconnectInitial(), settings.session().reconnectMax(), 0.2)),
+        "gateway-session",
+        Props.empty());
+  }
+
+  private static void applyLogLevel(String level) {
+    if (level == null) {
+      return;
+    }
+    org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    if (root instanceof ch.qos.logback.classic.Logger logback) {
+      logback.setLevel(Level.toLevel(logbackLevel(level), Level.INFO));
+    }
+  }
+
+  /** Accepts plain levels ("debug") and RUST_LOG-like "target=level" lists (takes the last level). */
+  private static String logbackLevel(String level) {
+    String last = level.substring(level.lastIndexOf(',') + 1);
+    return last.substring(last.lastIndexOf('=') + 1).trim();
+  }
+
+  private static String pekkoLevel(String level) {
+    String l = logbackLevel(level).toUpperCase();
+    return switch (l) {
+      case "TRACE", "DEBUG" -> "DEBUG";
+      case "WARN", "WARNING" -> "WARNING";
+      case "ERROR" -> "ERROR";
+      case "OFF" -> "OFF";
+      default -> "INFO";
+    };
+  }
+}

@@ -1,0 +1,115 @@
+package io.openshell.supervisor;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command-line flags and OPENSHELL_* environment variables, mapped onto {@code openshell.supervisor}
+ * config keys. A flag wins over its environment variable. Pure: takes the environment as a map so
+ * tests need no process.
+ */
+public final class SupervisorArgs {
+
+  public static final int USAGE_ERROR = 2;
+
+  /** One setting that can come from a flag or an environment variable. */
+  private record Option(String flag, String env, String configKey, boolean required) {}
+
+  private static final List<Option> OPTIONS =
+      List.of(
+          new Option("--openshell-endpoint", "OPENSHELL_ENDPOINT", "endpoint", true),
+          new Option("--sandbox-id", "OPENSHELL_SANDBOX_ID", "sandbox-id", true),
+          new Option("--sandbox", "OPENSHELL_SANDBOX", "sandbox-name", false),
+          new Option("--ssh-socket-path", "OPENSHELL_SSH_SOCKET_PATH", "ssh-socket-path", false));
+
+  private static final List<String> TLS_ENV =
+      List.of("OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT", "OPENSHELL_TLS_KEY");
+
+  public static final String USAGE =
+      "usage: openshell-supervisor --openshell-endpoint URL --sandbox-id ID [--sandbox NAME]"
+          + " [--ssh-socket-path PATH]\n"
+          + "  env: OPENSHELL_ENDPOINT, OPENSHELL_SANDBOX_ID, OPENSHELL_SANDBOX,"
+          + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_LOG_LEVEL";
+
+  public sealed interface Result {}
+
+  /** Config overrides under {@code openshell.supervisor}, and the log level (null = default). */
+  public record Parsed(Map<String, String> overrides, String logLevel) implements Result {}
+
+  public record Help(String usage) implements Result {}
+
+  /** One line for stderr; the process exits with {@code exitCode}. */
+  public record Invalid(String message, int exitCode) implements Result {}
+
+  private SupervisorArgs() {}
+
+  public static Result parse(String[] args, Map<String, String> env) {
+    Map<String, String> fromFlags = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("-h") || arg.equals("--help")) {
+        return new Help(USAGE);
+      }
+      String name = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      Option option = byFlag(name);
+      if (option == null) {
+        return new Invalid("unknown argument '" + arg + "' (try --help)", USAGE_ERROR);
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          return new Invalid(name + " needs a value", USAGE_ERROR);
+        }
+        value = args[++i];
+      }
+      fromFlags.put(option.configKey(), value);
+    }
+
+    Map<String, String> overrides = new LinkedHashMap<>();
+    for (Option option : OPTIONS) {
+      String value = fromFlags.get(option.configKey());
+      if (value == null) {
+        value = env.get(option.env());
+      }
+      if (value != null && !value.isBlank()) {
+        overrides.put(option.configKey(), value.trim());
+      } else if (option.required()) {
+        return new Invalid(
+            "missing required " + option.flag() + " (or env " + option.env() + ")", USAGE_ERROR);
+      }
+    }
+
+    GatewayEndpoint endpoint;
+    try {
+      endpoint = GatewayEndpoint.parse(overrides.get("endpoint"));
+    } catch (IllegalArgumentException e) {
+      return new Invalid(e.getMessage(), USAGE_ERROR);
+    }
+    if (endpoint.tls()) {
+      List<String> missing = TLS_ENV.stream().filter(k -> blank(env.get(k))).toList();
+      String why =
+          missing.isEmpty()
+              ? "TLS to the gateway is not supported by this supervisor yet"
+              : "https endpoints need " + String.join(", ", TLS_ENV) + " (missing: "
+                  + String.join(", ", missing) + "), and TLS is not supported by this supervisor yet";
+      return new Invalid("cannot dial " + endpoint + ": " + why + "; use an http:// endpoint", USAGE_ERROR);
+    }
+
+    String logLevel = blank(env.get("OPENSHELL_LOG_LEVEL")) ? null : env.get("OPENSHELL_LOG_LEVEL").trim();
+    return new Parsed(Map.copyOf(overrides), logLevel);
+  }
+
+  private static Option byFlag(String flag) {
+    return OPTIONS.stream().filter(o -> o.flag().equals(flag)).findFirst().orElse(null);
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+}

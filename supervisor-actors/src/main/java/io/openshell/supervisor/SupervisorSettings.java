@@ -1,0 +1,34 @@
+package io.openshell.supervisor;
+
+import com.typesafe.config.Config;
+import io.openshell.supervisor.session.SessionSettings;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * Typed {@code openshell.supervisor} settings. {@code instanceId} is a fresh UUID each time settings
+ * are read, which Main does once per process start.
+ */
+public record SupervisorSettings(
+    GatewayEndpoint endpoint,
+    String sandboxId,
+    String sandboxName,
+    Path sshSocketPath,
+    String instanceId,
+    SessionSettings session) {
+
+  public static SupervisorSettings fromConfig(Config root) {
+    Config c = root.getConfig("openshell.supervisor");
+    String sandboxId = c.getString("sandbox-id");
+    if (sandboxId.isBlank()) {
+      throw new IllegalArgumentException("openshell.supervisor.sandbox-id is required");
+    }
+    return new SupervisorSettings(
+        GatewayEndpoint.parse(c.getString("endpoint")),
+        sandboxId,
+        c.getString("sandbox-name"),
+        Path.of(c.getString("ssh-socket-path")),
+        UUID.randomUUID().toString(),
+        SessionSettings.fromConfig(c.getConfig("session")));
+  }
+}

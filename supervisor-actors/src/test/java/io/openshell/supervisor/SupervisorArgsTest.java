@@ -1,0 +1,124 @@
+package io.openshell.supervisor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SupervisorArgsTest {
+
+  private static final Map<String, String> NO_ENV = Map.of();
+
+  @Test
+  void missingSandboxIdExitsTwoNamingTheFlagAndTheEnvVar() {
+    var result = SupervisorArgs.parse(new String[] {"--openshell-endpoint", "http://127.0.0.1:8080"}, NO_ENV);
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, result);
+    assertEquals(2, invalid.exitCode());
+    assertEquals("missing required --sandbox-id (or env OPENSHELL_SANDBOX_ID)", invalid.message());
+  }
+
+  @Test
+  void missingEndpointExitsTwoNamingTheFlagAndTheEnvVar() {
+    var result = SupervisorArgs.parse(new String[0], Map.of("OPENSHELL_SANDBOX_ID", "sbx"));
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, result);
+    assertEquals(2, invalid.exitCode());
+    assertEquals("missing required --openshell-endpoint (or env OPENSHELL_ENDPOINT)", invalid.message());
+  }
+
+  @Test
+  void blankEnvValueCountsAsMissing() {
+    var result =
+        SupervisorArgs.parse(
+            new String[0], Map.of("OPENSHELL_ENDPOINT", "http://gw:8080", "OPENSHELL_SANDBOX_ID", "  "));
+    assertEquals(2, assertInstanceOf(SupervisorArgs.Invalid.class, result).exitCode());
+  }
+
+  @Test
+  void envAloneIsEnoughAndDefaultsFillTheRest() {
+    var result =
+        SupervisorArgs.parse(
+            new String[0],
+            Map.of("OPENSHELL_ENDPOINT", "http://gw.local:8080", "OPENSHELL_SANDBOX_ID", "sbx-1"));
+    var parsed = assertInstanceOf(SupervisorArgs.Parsed.class, result);
+    SupervisorSettings settings = SupervisorSettings.fromConfig(Main.config(parsed));
+    assertEquals(new GatewayEndpoint("http", "gw.local", 8080), settings.endpoint());
+    assertEquals("sbx-1", settings.sandboxId());
+    assertEquals(Path.of("/run/openshell/ssh.sock"), settings.sshSocketPath());
+    assertEquals(Duration.ofSeconds(5), settings.session().heartbeatFloor());
+    assertEquals(Duration.ofSeconds(1), settings.session().reconnectInitial());
+    assertEquals(Duration.ofSeconds(30), settings.session().reconnectMax());
+    assertEquals(Duration.ofSeconds(10), settings.session().connectTimeout());
+    assertEquals(3, settings.session().deadGatewayFactor());
+    assertEquals(64, settings.session().outboundQueueSize());
+    assertNull(parsed.logLevel());
+  }
+
+  @Test
+  void flagsWinOverEnvInBothSpellings() {
+    var result =
+        SupervisorArgs.parse(
+            new String[] {
+              "--openshell-endpoint=http://flag:9000",
+              "--sandbox-id", "from-flag",
+              "--sandbox", "my-box",
+              "--ssh-socket-path", "/tmp/x/ssh.sock"
+            },
+            Map.of(
+                "OPENSHELL_ENDPOINT", "http://env:1",
+                "OPENSHELL_SANDBOX_ID", "from-env",
+                "OPENSHELL_SSH_SOCKET_PATH", "/env.sock",
+                "OPENSHELL_LOG_LEVEL", "debug"));
+    var parsed = assertInstanceOf(SupervisorArgs.Parsed.class, result);
+    Config config = Main.config(parsed);
+    SupervisorSettings settings = SupervisorSettings.fromConfig(config);
+    assertEquals(new GatewayEndpoint("http", "flag", 9000), settings.endpoint());
+    assertEquals("from-flag", settings.sandboxId());
+    assertEquals("my-box", settings.sandboxName());
+    assertEquals(Path.of("/tmp/x/ssh.sock"), settings.sshSocketPath());
+    assertEquals("debug", parsed.logLevel());
+    assertEquals("DEBUG", config.getString("pekko.loglevel"));
+  }
+
+  @Test
+  void httpsEndpointIsRefusedNamingTheTlsVariables() {
+    var result =
+        SupervisorArgs.parse(
+            new String[] {"--openshell-endpoint", "https://gw:443", "--sandbox-id", "sbx"}, NO_ENV);
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, result);
+    assertEquals(2, invalid.exitCode());
+    assertTrue(invalid.message().contains("OPENSHELL_TLS_CA"), invalid.message());
+    assertTrue(invalid.message().contains("not supported"), invalid.message());
+  }
+
+  @Test
+  void endpointWithoutSchemeIsRejected() {
+    var result = SupervisorArgs.parse(new String[] {"--openshell-endpoint", "gw:8080", "--sandbox-id", "s"}, NO_ENV);
+    assertEquals(2, assertInstanceOf(SupervisorArgs.Invalid.class, result).exitCode());
+  }
+
+  @Test
+  void unknownFlagAndFlagWithoutValueAreUsageErrors() {
+    var unknown = SupervisorArgs.parse(new String[] {"--bogus", "1"}, NO_ENV);
+    assertEquals(2, assertInstanceOf(SupervisorArgs.Invalid.class, unknown).exitCode());
+    var dangling = SupervisorArgs.parse(new String[] {"--sandbox-id"}, NO_ENV);
+    assertEquals(
+        "--sandbox-id needs a value", assertInstanceOf(SupervisorArgs.Invalid.class, dangling).message());
+  }
+
+  @Test
+  void helpPrintsUsage() {
+    assertInstanceOf(SupervisorArgs.Help.class, SupervisorArgs.parse(new String[] {"--help"}, NO_ENV));
+  }
+
+  @Test
+  void endpointWithoutPortUsesTheSchemeDefault() {
+    assertEquals(new GatewayEndpoint("http", "gw", 80), GatewayEndpoint.parse("http://gw"));
+    assertEquals(new GatewayEndpoint("http", "::1", 8080), GatewayEndpoint.parse("http://[::1]:8080/"));
+  }
+}
