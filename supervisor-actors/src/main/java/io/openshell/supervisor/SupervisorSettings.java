@@ -15,7 +15,8 @@ public record SupervisorSettings(
     String sandboxName,
     Path sshSocketPath,
     String instanceId,
-    SessionSettings session) {
+    SessionSettings session,
+    int relayFrameBytes) {
 
   public static SupervisorSettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.supervisor");
@@ -29,6 +30,7 @@ public record SupervisorSettings(
         c.getString("sandbox-name"),
         Path.of(c.getString("ssh-socket-path")),
         UUID.randomUUID().toString(),
-        SessionSettings.fromConfig(c.getConfig("session")));
+        SessionSettings.fromConfig(c.getConfig("session")),
+        (int) c.getMemorySize("relay.frame-size").toBytes());
   }
 }

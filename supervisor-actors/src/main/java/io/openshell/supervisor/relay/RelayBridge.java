@@ -6,6 +6,7 @@ import io.openshell.protocol.v1.RelayFrame;
 import io.openshell.protocol.v1.RelayInit;
 import io.openshell.supervisor.ocsf.NetworkActivities;
 import io.openshell.supervisor.ocsf.NetworkActivity;
+import io.openshell.supervisor.ocsf.OcsfLog;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -23,8 +24,6 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamConverters;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One relay channel inside the sandbox: a child of the gateway session. Connects the SSH daemon's
@@ -33,8 +32,6 @@ import org.slf4j.LoggerFactory;
  * with Init, and bridges both ways with backpressure in frames of at most {@code frameSize} bytes.
  */
 public final class RelayBridge {
-  private static final Logger ocsf = LoggerFactory.getLogger("openshell.ocsf");
-
   private RelayBridge() {}
 
   public interface Command {}
@@ -139,7 +136,8 @@ public final class RelayBridge {
     }
   }
 
-  static void emit(NetworkActivity event) {
-    ocsf.info("OCSF {}", event.toJson());
+  private static void emit(NetworkActivity event) {
+    if (event.activity() == NetworkActivity.Activity.FAIL) OcsfLog.emitWarning(event);
+    else OcsfLog.emit(event);
   }
 }

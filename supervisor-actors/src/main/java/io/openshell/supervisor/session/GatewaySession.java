@@ -13,7 +13,12 @@ import io.openshell.protocol.v1.SupervisorHeartbeat;
 import io.openshell.protocol.v1.SupervisorHello;
 import io.openshell.protocol.v1.SupervisorMessage;
 import io.openshell.supervisor.SupervisorSettings;
+import io.openshell.supervisor.ocsf.NetworkActivities;
+import io.openshell.supervisor.ocsf.OcsfLog;
+import io.openshell.supervisor.relay.RelayBridge;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
@@ -52,11 +57,11 @@ public final class GatewaySession {
 
   public sealed interface Command {}
 
-  /**
-   * The gateway asked for a relay channel (from {@code RelayOpen}). The hook the relay bridge plugs
-   * into; until it exists the supervisor refuses with a failed RelayOpenResult.
-   */
+  /** The gateway asked for a relay channel (from {@code RelayOpen}): a RelayBridge child serves it. */
   private record RelayOpenRequested(long generation, String channelId) implements Command {}
+
+  /** A RelayBridge child reports (open failure to forward, or its end). */
+  private record BridgeReport(RelayBridge.Report report) implements Command {}
 
   private enum Dial implements Command { INSTANCE }
 
@@ -77,8 +82,6 @@ public final class GatewaySession {
 
   /** Backpressure acknowledgement towards the inbound stream. */
   enum Ack { INSTANCE }
-
-  static final String RELAY_NOT_SUPPORTED = "relay not supported by this supervisor";
 
   private static final Object DIAL_TIMER = "dial";
   private static final Object HANDSHAKE_TIMER = "handshake";
@@ -138,6 +141,10 @@ public final class GatewaySession {
   private final Materializer materializer;
   private final Logger log;
   private final String sandboxId;
+  private final NetworkActivities.Endpoint gatewayEndpoint;
+  /** Live relay bridges by channel id; touched only by this actor. */
+  private final Map<String, ActorRef<RelayBridge.Command>> bridges = new HashMap<>();
+  private final ActorRef<RelayBridge.Report> bridgeReports;
 
   private GatewaySession(
       SupervisorSettings settings,
@@ -153,6 +160,8 @@ public final class GatewaySession {
     this.materializer = Materializer.createMaterializer(context);
     this.log = context.getLog();
     this.sandboxId = settings.sandboxId();
+    this.gatewayEndpoint = new NetworkActivities.Endpoint(settings.endpoint().host(), settings.endpoint().port());
+    this.bridgeReports = context.messageAdapter(RelayBridge.Report.class, BridgeReport::new);
   }
 
   // --- waiting to dial -------------------------------------------------------------------------
@@ -260,11 +269,8 @@ public final class GatewaySession {
     timers.cancel(HANDSHAKE_TIMER);
     Duration period = session.heartbeatPeriod(heartbeatSecs);
     Duration deadAfter = period.multipliedBy(session.deadGatewayFactor());
-    log.info(
-        "supervisor session established (session_id={}, heartbeat_secs={}) sandbox_id={}",
-        sessionId,
-        heartbeatSecs,
-        sandboxId);
+    OcsfLog.emit(NetworkActivities.sessionEstablished(gatewayEndpoint, sessionId, heartbeatSecs));
+    log.info("supervisor session live sandbox_id={} session_id={}", sandboxId, sessionId);
     timers.startTimerWithFixedDelay(HEARTBEAT_TIMER, HeartbeatTick.INSTANCE, period);
     timers.startSingleTimer(SILENCE_TIMER, new GatewaySilent(connection.generation()), deadAfter);
     // A live session proves the path works: the next failure starts again at the initial delay.
@@ -294,11 +300,8 @@ public final class GatewaySession {
                   context.getSelf().tell(new RelayOpenRequested(gen, message.getRelayOpen().getChannelId()));
                   break;
                 case RELAY_CLOSE:
-                  log.info(
-                      "relay close from gateway (channel_id={}, reason={}) session_id={}",
-                      message.getRelayClose().getChannelId(),
-                      message.getRelayClose().getReason(),
-                      sessionId);
+                  ActorRef<RelayBridge.Command> bridge = bridges.get(message.getRelayClose().getChannelId());
+                  if (bridge != null) bridge.tell(new RelayBridge.Close(message.getRelayClose().getReason()));
                   break;
                 default:
                   log.warn(
@@ -310,14 +313,28 @@ public final class GatewaySession {
             RelayOpenRequested.class,
             m -> m.generation() == gen,
             m -> {
-              log.info("relay open not supported yet (channel_id={}) session_id={}", m.channelId(), sessionId);
+              if (bridges.containsKey(m.channelId())) return Behaviors.same();
+              // The bridge's RelayStream goes on this client: the same HTTP/2 connection as the session.
+              bridges.put(m.channelId(), context.spawn(
+                  RelayBridge.create(client, m.channelId(), settings.sshSocketPath(), settings.relayFrameBytes(), bridgeReports),
+                  "relay-" + m.channelId()));
+              return Behaviors.same();
+            })
+        .onMessage(
+            BridgeReport.class,
+            m -> {
+              if (m.report() instanceof RelayBridge.Ended ended) {
+                bridges.remove(ended.channelId());
+                return Behaviors.same();
+              }
+              RelayBridge.OpenFailed failed = (RelayBridge.OpenFailed) m.report();
               SupervisorMessage result =
                   SupervisorMessage.newBuilder()
                       .setRelayOpenResult(
                           RelayOpenResult.newBuilder()
-                              .setChannelId(m.channelId())
+                              .setChannelId(failed.channelId())
                               .setSuccess(false)
-                              .setError(RELAY_NOT_SUPPORTED))
+                              .setError(failed.error()))
                       .build();
               return send(connection, backoff, sessionId, result, "relay open result");
             })
@@ -334,7 +351,7 @@ public final class GatewaySession {
             StreamCompleted.class,
             m -> m.generation() == gen,
             m -> {
-              log.info("supervisor session ended cleanly ({}) session_id={}", sandboxId, sessionId);
+              OcsfLog.emit(NetworkActivities.sessionEnded(gatewayEndpoint, sandboxId));
               return reconnectLater(connection, backoff);
             })
         .onMessage(
@@ -361,11 +378,7 @@ public final class GatewaySession {
   }
 
   private Behavior<Command> failed(Connection connection, ReconnectBackoff backoff, String error) {
-    log.warn(
-        "supervisor session failed, reconnecting (attempt {}): {} (sandbox_id={})",
-        backoff.attempt(),
-        error,
-        sandboxId);
+    OcsfLog.emitWarning(NetworkActivities.sessionFailed(gatewayEndpoint, backoff.attempt(), error + " (sandbox_id=" + sandboxId + ")"));
     return reconnectLater(connection, backoff);
   }
 

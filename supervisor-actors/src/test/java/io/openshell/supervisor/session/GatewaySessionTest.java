@@ -253,18 +253,14 @@ class GatewaySessionTest {
   }
 
   @Test
-  void relayOpenIsRefusedUntilTheRelayBridgeExists() throws Exception {
+  void relayOpenToAMissingSshSocketIsAnsweredWithAFailedRelayOpenResult() throws Exception {
     gateway.echoingHeartbeats();
     startSession(settings("sbx-relay"));
     ScriptedGateway.Call call = gateway.nextCall(WAIT);
     call.expectHello(WAIT);
     call.accept("s-relay", 1);
 
-    LoggingTestKit.info("relay open not supported yet (channel_id=ch-1)")
-        .expect(testKit.system(), () -> {
-          call.send(GatewayMessage.newBuilder().setRelayOpen(RelayOpen.newBuilder().setChannelId("ch-1")).build());
-          return null;
-        });
+    call.send(GatewayMessage.newBuilder().setRelayOpen(RelayOpen.newBuilder().setChannelId("ch-1")).build());
     ScriptedGateway.Received r = call.next(WAIT);
     while (r.message().hasHeartbeat()) {
       r = call.next(WAIT);
@@ -272,7 +268,7 @@ class GatewaySessionTest {
     RelayOpenResult result = r.message().getRelayOpenResult();
     assertEquals("ch-1", result.getChannelId());
     assertFalse(result.getSuccess());
-    assertEquals("relay not supported by this supervisor", result.getError());
+    assertTrue(result.getError().startsWith("cannot connect to the SSH socket "), result.getError());
   }
 
   @Test
