@@ -82,19 +82,16 @@ class FoundationE2EIT {
     Path root = Files.createTempDirectory("openshell-e2e-restart");
     Path state = root.resolve("gateway");
     String db = "sqlite:" + state.resolve("openshell.db");
-    Cli cli = new Cli(root.resolve("home"));
     List<String> names = List.of("alpha", "beta");
     List<String> ids = new ArrayList<>();
     List<Long> supervisors = new ArrayList<>();
 
     GatewayProcess first = GatewayProcess.start(state, db);
     try (GatewayClient client = new GatewayClient(first.port)) {
-      cli.env.put("OPENSHELL_GATEWAY_ENDPOINT", first.endpoint());
       for (String name : names) {
-        Cli.Result created = cli.run("sandbox", "create", "--name", name);
-        assertEquals(0, created.exitCode(), created + "\n" + first.logText());
+        client.create(name);
+        Awaits.require(Duration.ofSeconds(90), name + " READY", () -> client.get(name).getPhase() == SandboxPhase.SANDBOX_PHASE_READY);
         Sandbox sandbox = client.get(name);
-        assertEquals(SandboxPhase.SANDBOX_PHASE_READY, sandbox.getPhase());
         ids.add(sandbox.getId());
         supervisors.addAll(Processes.withSandboxId(sandbox.getId()));
         // A file in the sandbox's /sandbox, seen from the host through the supervisor's working directory.
@@ -110,9 +107,7 @@ class FoundationE2EIT {
         "supervisor processes outlived the SIGKILLed gateway: " + supervisors.stream().filter(Processes::alive).toList());
 
     try (GatewayProcess second = GatewayProcess.start(state, db); GatewayClient client = new GatewayClient(second.port)) {
-      cli.env.put("OPENSHELL_GATEWAY_ENDPOINT", second.endpoint());
-      Cli.Result listed = cli.run("sandbox", "list", "--names");
-      assertEquals(names, listed.stdout().lines().toList(), listed + "\n" + second.logText());
+      assertEquals(names, client.names(), second.logText());
       for (int i = 0; i < names.size(); i++) {
         String name = names.get(i);
         String id = ids.get(i);
@@ -122,7 +117,7 @@ class FoundationE2EIT {
         Path marker = Path.of("/proc", Long.toString(Processes.supervisorJvm(id)), "cwd", "marker");
         assertEquals(name, Files.readString(marker), "the relaunched supervisor got its existing /sandbox");
       }
-      for (String name : names) assertEquals(0, cli.run("sandbox", "delete", name).exitCode());
+      for (String name : names) client.delete(name);
       assertTrue(Processes.allGoneWithin(ids.stream().flatMap(id -> Processes.withSandboxId(id).stream()).toList(), Duration.ofSeconds(15)));
     }
   }

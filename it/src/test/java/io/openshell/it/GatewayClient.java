@@ -19,6 +19,34 @@ final class GatewayClient implements AutoCloseable {
     client = OpenShellClient.create(GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(false), system);
   }
 
+  Sandbox create(String name) {
+    try {
+      return client.createSandbox(io.openshell.protocol.v1.CreateSandboxRequest.newBuilder()
+              .setSpec(io.openshell.protocol.v1.SandboxSpec.getDefaultInstance()).setName(name).build())
+          .toCompletableFuture().get(60, TimeUnit.SECONDS).getSandbox();
+    } catch (Exception e) {
+      throw new IllegalStateException("CreateSandbox " + name + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  void delete(String name) {
+    try {
+      client.deleteSandbox(io.openshell.protocol.v1.DeleteSandboxRequest.newBuilder().setName(name).build())
+          .toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("DeleteSandbox " + name + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  java.util.List<String> names() {
+    try {
+      return client.listSandboxes(io.openshell.protocol.v1.ListSandboxesRequest.getDefaultInstance())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS).getSandboxesList().stream().map(Sandbox::getName).toList();
+    } catch (Exception e) {
+      throw new IllegalStateException("ListSandboxes failed: " + e.getMessage(), e);
+    }
+  }
+
   Sandbox get(String name) {
     try {
       return client.getSandbox(GetSandboxRequest.newBuilder().setName(name).build())

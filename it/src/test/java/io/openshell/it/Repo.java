@@ -9,7 +9,7 @@ final class Repo {
 
   static Path root() {
     Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.exists(dir.resolve("openshell"))) dir = dir.getParent();
+    while (dir != null && !Files.isDirectory(dir.resolve("gateway-actors"))) dir = dir.getParent();
     if (dir == null) throw new IllegalStateException("cannot find the repository root from " + Path.of("").toAbsolutePath());
     return dir;
   }

@@ -1,0 +1,73 @@
+package io.openshell.gateway;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.openshell.gateway.compute.Drivers;
+import io.openshell.gateway.persistence.DatabaseUrl;
+import io.openshell.gateway.persistence.JournalConfig;
+import io.openshell.gateway.persistence.JournalSchema;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import picocli.CommandLine;
+
+/** Builds config and the actor system, then hands over to {@link Gateway#init}. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    GatewayFlags flags = new GatewayFlags();
+    CommandLine commandLine = new CommandLine(flags);
+    Config overrides;
+    try {
+      var parsed = commandLine.parseArgs(args);
+      if (parsed.isUsageHelpRequested()) {
+        commandLine.usage(System.out);
+        return;
+      }
+      overrides = flags.toConfig();
+    } catch (CommandLine.ParameterException | IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+
+    Config base = overrides.withFallback(ConfigFactory.load());
+    GatewaySettings settings = GatewaySettings.fromConfig(base);
+    DatabaseUrl db;
+    JournalSchema schema;
+    try {
+      db = DatabaseUrl.parse(settings.dbUrl(), settings.stateDir());
+      schema = JournalSchema.apply(db);
+    } catch (Exception e) {
+      System.err.println("error: cannot open the gateway database: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Config config = overrides.withFallback(JournalConfig.forDatabase(db)).withFallback(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "openshell-gateway", config);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-database", () -> {
+      try {
+        schema.close();
+      } catch (Exception ignored) {
+        // closing at exit; nothing left to protect
+      }
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
+
+    system.log().info("gateway state dir {}, database {}", settings.stateDir(), db.describe());
+    Gateway.init(system, settings, schema, Drivers.fromSettings(config, settings))
+        .whenComplete((running, failure) -> {
+          if (failure != null) {
+            System.err.println("error: gateway failed to start: " + failure.getMessage());
+            system.log().error("gateway failed to start", failure);
+            system.terminate();
+            Runtime.getRuntime().halt(1);
+            return;
+          }
+          // The one line operators and the CLI wait for (the log goes to stdout).
+          system.log().info("Server listening on {}:{}", settings.host(), running.port());
+        });
+  }
+}

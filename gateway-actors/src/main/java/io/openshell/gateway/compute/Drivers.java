@@ -1,0 +1,59 @@
+package io.openshell.gateway.compute;
+
+import com.typesafe.config.Config;
+import io.openshell.gateway.Gateway;
+import io.openshell.gateway.GatewaySettings;
+import io.openshell.gateway.compute.process.ProcessDriver;
+import io.openshell.gateway.compute.process.ProcessDriverSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+
+/** Builds the compute driver named by {@code --drivers}. */
+public final class Drivers {
+  private Drivers() {}
+
+  public static Gateway.DriverFactory fromSettings(Config config, GatewaySettings settings) {
+    List<String> drivers = settings.drivers();
+    if (drivers.size() != 1 || !drivers.get(0).equals("process")) {
+      throw new IllegalArgumentException("unsupported --drivers " + String.join(",", drivers) + ": this gateway runs 'process'");
+    }
+    Config gateway = config.getConfig("openshell.gateway");
+    return (system, endpoint) -> {
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(gateway.getStringList("process-driver.supervisor-jvm-options"));
+      command.add("-jar");
+      command.add(supervisorJar(gateway.getString("process-driver.supervisor-jar")).toString());
+      ProcessDriver driver = ProcessDriver.create(system,
+          ProcessDriverSettings.fromConfig(gateway, settings.stateDir(), endpoint, command));
+      // Supervisors stop with the gateway (their state stays for the next start).
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-sandbox-processes",
+          () -> driver.shutdown().thenApply(done -> Done.getInstance()));
+      return driver;
+    };
+  }
+
+  /** The configured jar, or the one built beside this gateway in the same checkout. */
+  static Path supervisorJar(String configured) {
+    if (!configured.isEmpty()) {
+      Path jar = Path.of(configured).toAbsolutePath();
+      if (!Files.isRegularFile(jar)) throw new IllegalArgumentException("supervisor jar " + jar + " does not exist");
+      return jar;
+    }
+    try {
+      Path here = Path.of(Drivers.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      for (Path dir = here; dir != null; dir = dir.getParent()) {
+        Path jar = dir.resolve("supervisor-actors").resolve("target").resolve("openshell-supervisor.jar");
+        if (Files.isRegularFile(jar)) return jar;
+      }
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+    throw new IllegalArgumentException(
+        "cannot find the supervisor jar: build it (mvn package) or set OPENSHELL_SUPERVISOR_JAR / --supervisor-jar");
+  }
+}

@@ -1,0 +1,83 @@
+package io.openshell.gateway.compute.process;
+
+import io.openshell.protocol.compute.v1.DriverSandbox;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How one sandbox's supervisor is started: the command line (setpriv for the parent-death signal,
+ * bubblewrap when isolating) and its environment. Pure: building a plan touches nothing.
+ */
+record LaunchPlan(List<String> command, Map<String, String> environment, Path workingDirectory, boolean isolated) {
+
+  static final String SANDBOX_SSH_SOCKET = "/run/openshell/ssh.sock";
+
+  /** Where a plain (unisolated) sandbox's SSH socket lives: short, because Unix socket paths max out at 107 bytes. */
+  static Path plainSocketPath(String sandboxId) {
+    return Path.of("/tmp", "openshell-" + sandboxId, "ssh.sock");
+  }
+
+  static LaunchPlan of(DriverSandbox sandbox, Path workspace, ProcessDriverSettings settings, boolean isolate) {
+    String id = sandbox.getId();
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("HOME", isolate ? "/sandbox" : workspace.toString());
+    env.put("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+    env.put("TERM", "xterm-256color");
+    env.put("USER", "sandbox");
+    env.put("OPENSHELL_ENDPOINT", settings.gatewayEndpoint());
+    env.put("OPENSHELL_SANDBOX_ID", id);
+    env.put("OPENSHELL_SANDBOX", sandbox.getName());
+    env.put("OPENSHELL_SSH_SOCKET_PATH", isolate ? SANDBOX_SSH_SOCKET : plainSocketPath(id).toString());
+    String logLevel = sandbox.getSpec().getLogLevel();
+    env.put("OPENSHELL_LOG_LEVEL", logLevel.isEmpty() ? "info" : logLevel);
+    // Template env, then spec env: the sandbox's own spec wins.
+    env.putAll(sandbox.getSpec().getTemplate().getEnvironmentMap());
+    env.putAll(sandbox.getSpec().getEnvironmentMap());
+
+    List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+    if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand()));
+    command.addAll(settings.supervisorCommand());
+    return new LaunchPlan(List.copyOf(command), Map.copyOf(env), isolate ? Path.of("/") : workspace, isolate);
+  }
+
+  /** Own pid/ipc/uts/mount namespaces, host trees read-only, a writable /sandbox, private /tmp and /run. */
+  private static List<String> bwrap(DriverSandbox sandbox, Path workspace, List<String> supervisorCommand) {
+    List<String> args = new ArrayList<>(List.of("bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
+        "--unshare-uts", "--new-session"));
+    for (String tree : List.of("/usr", "/etc", "/opt", "/var")) {
+      if (Files.isDirectory(Path.of(tree))) args.addAll(List.of("--ro-bind", tree, tree));
+    }
+    for (String link : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
+      Path host = Path.of("/", link);
+      if (Files.isSymbolicLink(host)) {
+        try {
+          args.addAll(List.of("--symlink", Files.readSymbolicLink(host).toString(), "/" + link));
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException("cannot read " + host, e);
+        }
+      } else if (Files.isDirectory(host)) {
+        args.addAll(List.of("--ro-bind", host.toString(), host.toString()));
+      }
+    }
+    // The JVM and the supervisor's jars, wherever they live, read-only at the same paths.
+    for (String part : supervisorCommand) {
+      Path path = Path.of(part);
+      if (!path.isAbsolute() || !Files.exists(path)) continue;
+      Path tree = part.endsWith(".jar") ? path.getParent() : path.getParent().getParent();
+      if (tree != null && !tree.startsWith("/usr")) args.addAll(List.of("--ro-bind", tree.toString(), tree.toString()));
+    }
+    args.addAll(List.of("--dir", "/sandbox", "--bind", workspace.toString(), "/sandbox",
+        "--tmpfs", "/tmp", "--tmpfs", "/run", "--proc", "/proc", "--dev", "/dev",
+        "--hostname", hostname(sandbox.getName()), "--chdir", "/sandbox", "--"));
+    return args;
+  }
+
+  private static String hostname(String name) {
+    String cleaned = name.replaceAll("[^A-Za-z0-9-]", "-");
+    return cleaned.isEmpty() ? "sandbox" : cleaned.substring(0, Math.min(63, cleaned.length()));
+  }
+}

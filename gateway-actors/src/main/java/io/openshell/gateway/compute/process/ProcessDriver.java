@@ -1,0 +1,334 @@
+package io.openshell.gateway.compute.process;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.openshell.protocol.compute.v1.*;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.BroadcastHub;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded compute driver: one supervisor process per sandbox on this host, inside bubblewrap
+ * when it is installed (said in the status as condition {@code Isolated}), a plain child process
+ * otherwise. Never reports Ready=True: the gateway owns readiness.
+ */
+public final class ProcessDriver implements ComputeDriver {
+  private static final Logger log = LoggerFactory.getLogger(ProcessDriver.class);
+  private static final Duration ASK = Duration.ofSeconds(30);
+
+  private final ActorSystem<?> system;
+  private final ProcessDriverSettings settings;
+  private final ActorRef<Registry.Command> registry;
+  private final BoundedSourceQueue<WatchSandboxesEvent> events;
+  private final Source<WatchSandboxesEvent, NotUsed> live;
+  private final ExecutorService spawner;
+  private final boolean isolate;
+
+  private ProcessDriver(ActorSystem<?> system, ProcessDriverSettings settings) {
+    this.system = system;
+    this.settings = settings;
+    this.isolate = switch (settings.isolation()) {
+      case NONE -> false;
+      case BWRAP -> {
+        if (!Bubblewrap.works()) throw new IllegalStateException("isolation=bwrap but bubblewrap is not installed or does not work here");
+        yield true;
+      }
+      case AUTO -> Bubblewrap.works();
+    };
+    // Parent-death signals follow the thread that forked the child: fork every supervisor from this
+    // one thread, which lives as long as the driver (STACK.md).
+    this.spawner = Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sandbox-process-spawner");
+      thread.setDaemon(true);
+      return thread;
+    });
+    var hub = Source.<WatchSandboxesEvent>queue(4096)
+        .toMat(BroadcastHub.of(WatchSandboxesEvent.class, 256), Keep.both())
+        .run(system);
+    this.events = hub.first();
+    this.live = hub.second();
+    live.runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system); // keeps the hub draining with no watcher
+    this.registry = system.systemActorOf(Registry.create(this), "process-driver", Props.empty());
+    log.info("process driver: {}", isolate ? "sandboxes isolated with bubblewrap" : "bubblewrap unavailable, sandboxes run as plain child processes");
+  }
+
+  public static ProcessDriver create(ActorSystem<?> system, ProcessDriverSettings settings) {
+    return new ProcessDriver(system, settings);
+  }
+
+  public boolean isolates() {
+    return isolate;
+  }
+
+  /** Stops every supervisor (SIGTERM, grace, SIGKILL); the gateway calls it on coordinated shutdown. */
+  public CompletionStage<Done> shutdown() {
+    return AskPattern.<Registry.Command, Done>ask(registry, Registry.StopAll::new,
+            settings.stopGrace().plus(Duration.ofSeconds(10)), system.scheduler())
+        .whenComplete((done, failure) -> spawner.shutdown());
+  }
+
+  // --- ComputeDriver ----------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<GetCapabilitiesResponse> getCapabilities(GetCapabilitiesRequest in) {
+    return CompletableFuture.completedFuture(GetCapabilitiesResponse.newBuilder()
+        .setDriverName("process").setDriverVersion("1").setSupportsGpu(false).build());
+  }
+
+  @Override
+  public CompletionStage<ValidateSandboxCreateResponse> validateSandboxCreate(ValidateSandboxCreateRequest in) {
+    return validate(in.getSandbox()).thenApply(ok -> ValidateSandboxCreateResponse.getDefaultInstance());
+  }
+
+  private static CompletionStage<Done> validate(DriverSandbox sandbox) {
+    if (sandbox.getSpec().getGpu()) {
+      return failed(Status.FAILED_PRECONDITION, "the process driver cannot give a sandbox a GPU");
+    }
+    if (sandbox.getSpec().getTemplate().hasPlatformConfig()
+        && sandbox.getSpec().getTemplate().getPlatformConfig().getFieldsCount() > 0) {
+      return failed(Status.FAILED_PRECONDITION, "the process driver takes no platform_config");
+    }
+    if (sandbox.getId().isEmpty()) return failed(Status.INVALID_ARGUMENT, "sandbox id is required");
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<CreateSandboxResponse> createSandbox(CreateSandboxRequest in) {
+    return validate(in.getSandbox()).thenCompose(ok -> AskPattern.<Registry.Command, StatusReply<DriverSandbox>>ask(registry,
+            replyTo -> new Registry.Create(in.getSandbox(), replyTo), ASK, system.scheduler()))
+        .thenCompose(ProcessDriver::unwrap)
+        .thenApply(sandbox -> CreateSandboxResponse.newBuilder().setSandbox(sandbox).build());
+  }
+
+  @Override
+  public CompletionStage<GetSandboxResponse> getSandbox(GetSandboxRequest in) {
+    if (in.getSandboxId().isEmpty() && in.getSandboxName().isEmpty()) {
+      return failed(Status.INVALID_ARGUMENT, "sandbox_id or sandbox_name is required");
+    }
+    return listed().thenCompose(all -> all.stream()
+        .filter(s -> in.getSandboxId().isEmpty() ? s.getName().equals(in.getSandboxName()) : s.getId().equals(in.getSandboxId()))
+        .findFirst()
+        .<CompletionStage<GetSandboxResponse>>map(s -> CompletableFuture.completedFuture(GetSandboxResponse.newBuilder().setSandbox(s).build()))
+        .orElseGet(() -> failed(Status.NOT_FOUND, "sandbox not found")));
+  }
+
+  @Override
+  public CompletionStage<ListSandboxesResponse> listSandboxes(ListSandboxesRequest in) {
+    return listed().thenApply(all -> ListSandboxesResponse.newBuilder().addAllSandboxes(all).build());
+  }
+
+  private CompletionStage<List<DriverSandbox>> listed() {
+    return AskPattern.<Registry.Command, List<DriverSandbox>>ask(registry, Registry.List_::new, ASK, system.scheduler());
+  }
+
+  @Override
+  public CompletionStage<StopSandboxResponse> stopSandbox(StopSandboxRequest in) {
+    return failed(Status.UNIMPLEMENTED, "the process driver does not stop sandboxes; delete them");
+  }
+
+  @Override
+  public CompletionStage<DeleteSandboxResponse> deleteSandbox(DeleteSandboxRequest in) {
+    return AskPattern.<Registry.Command, StatusReply<Boolean>>ask(registry,
+            replyTo -> new Registry.Delete(in.getSandboxId(), replyTo), settings.stopGrace().plus(ASK), system.scheduler())
+        .thenCompose(ProcessDriver::unwrap)
+        .thenApply(deleted -> DeleteSandboxResponse.newBuilder().setDeleted(deleted).build());
+  }
+
+  @Override
+  public Source<WatchSandboxesEvent, NotUsed> watchSandboxes(WatchSandboxesRequest in) {
+    // Live events first (so nothing between snapshot and subscription is lost), then the snapshot in
+    // front: a repeated observation is harmless, the gateway ignores unchanged ones.
+    var subscribed = live.buffer(256, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(system);
+    return Source.completionStage(listed())
+        .mapConcat(all -> all.stream().map(ProcessDriver::sandboxEvent).toList())
+        .concat(subscribed.second());
+  }
+
+  // --- publishing --------------------------------------------------------------------------------
+
+  void publish(WatchSandboxesEvent event) {
+    QueueOfferResult result = events.offer(event);
+    if (result != QueueOfferResult.enqueued()) log.error("driver watch event dropped ({}): {}", result, event);
+  }
+
+  static WatchSandboxesEvent sandboxEvent(DriverSandbox sandbox) {
+    return WatchSandboxesEvent.newBuilder().setSandbox(WatchSandboxesSandboxEvent.newBuilder().setSandbox(sandbox)).build();
+  }
+
+  DriverSandbox observed(DriverSandbox sandbox, DriverCondition ready, boolean deleting) {
+    DriverSandboxStatus.Builder status = DriverSandboxStatus.newBuilder()
+        .setSandboxName(sandbox.getName())
+        .setInstanceId("process-" + sandbox.getId().substring(0, Math.min(8, sandbox.getId().length())))
+        .setDeleting(deleting)
+        .addConditions(ready)
+        .addConditions(isolate
+            ? condition("Isolated", "True", "Bubblewrap", "bubblewrap: own pid, ipc, uts and mount namespaces; host trees read-only")
+            : condition("Isolated", "False", "BubblewrapUnavailable", "bubblewrap not found: sandbox runs as a plain child process"));
+    return sandbox.toBuilder().setStatus(status).build();
+  }
+
+  static DriverCondition condition(String type, String status, String reason, String message) {
+    return DriverCondition.newBuilder().setType(type).setStatus(status).setReason(reason).setMessage(message)
+        .setLastTransitionTime(Instant.now().toString()).build();
+  }
+
+  private static <T> CompletionStage<T> unwrap(StatusReply<T> reply) {
+    if (reply.isSuccess()) return CompletableFuture.completedFuture(reply.getValue());
+    Throwable error = reply.getError();
+    if (error instanceof StatusRuntimeException) return CompletableFuture.failedFuture(error);
+    return failed(Status.INTERNAL, error.getMessage());
+  }
+
+  private static <T> CompletionStage<T> failed(Status status, String message) {
+    return CompletableFuture.failedFuture(new StatusRuntimeException(status.withDescription(message)));
+  }
+
+  // --- the registry of sandbox process actors ---------------------------------------------------
+
+  static final class Registry {
+    interface Command {}
+
+    record Create(DriverSandbox sandbox, ActorRef<StatusReply<DriverSandbox>> replyTo) implements Command {}
+
+    record Delete(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
+
+    record List_(ActorRef<List<DriverSandbox>> replyTo) implements Command {}
+
+    record StopAll(ActorRef<Done> replyTo) implements Command {}
+
+    private record Report(String sandboxId, boolean gone) implements Command {}
+
+    private record ChildStopped(String sandboxId) implements Command {}
+
+    static Behavior<Command> create(ProcessDriver driver) {
+      return Behaviors.setup(context -> {
+        Map<String, DriverSandbox> sandboxes = new HashMap<>();
+        Map<String, ActorRef<SandboxProcess.Command>> processes = new HashMap<>();
+        var blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+        SandboxProcess.Reports reports = new SandboxProcess.Reports() {
+          @Override
+          public void exitedTerminally(String sandboxId, int status) {
+            driver.publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
+                .setSandboxId(sandboxId).setEvent(DriverPlatformEvent.newBuilder().setTimestampMs(System.currentTimeMillis())
+                    .setSource("process").setType("Warning").setReason("ProcessExited")
+                    .setMessage("supervisor process exited with status " + status))).build());
+            context.getSelf().tell(new ExitReport(sandboxId, status));
+          }
+
+          @Override
+          public void platformEvent(String sandboxId, DriverPlatformEvent event) {
+            driver.publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
+                .setSandboxId(sandboxId).setEvent(event)).build());
+          }
+
+          @Override
+          public void deleted(String sandboxId) {
+            context.getSelf().tell(new Report(sandboxId, true));
+          }
+        };
+        return Behaviors.receive(Command.class)
+            .onMessage(Create.class, create -> {
+              DriverSandbox sandbox = create.sandbox();
+              if (processes.containsKey(sandbox.getId())) {
+                create.replyTo().tell(StatusReply.error(new StatusRuntimeException(Status.ALREADY_EXISTS
+                    .withDescription("sandbox " + sandbox.getId() + " already runs"))));
+                return Behaviors.same();
+              }
+              Path sandboxDir = driver.settings.stateDir().resolve("sandboxes").resolve(sandbox.getId());
+              LaunchPlan plan = LaunchPlan.of(sandbox, sandboxDir.resolve("workspace"), driver.settings, driver.isolate);
+              DriverSandbox starting = driver.observed(sandbox,
+                  condition("Ready", "False", "Starting", "Supervisor process is starting"), false);
+              sandboxes.put(sandbox.getId(), starting);
+              ActorRef<SandboxProcess.Command> process = context.spawn(SandboxProcess.create(sandbox.getId(), plan,
+                  sandboxDir, driver.settings, driver.spawner, blocking, reports), "sandbox-" + sandbox.getId());
+              context.watchWith(process, new ChildStopped(sandbox.getId()));
+              processes.put(sandbox.getId(), process);
+              driver.publish(sandboxEvent(starting));
+              create.replyTo().tell(StatusReply.success(starting));
+              return Behaviors.same();
+            })
+            .onMessage(ExitReport.class, exit -> {
+              DriverSandbox known = sandboxes.get(exit.sandboxId());
+              if (known != null) {
+                DriverSandbox exited = driver.observed(known, condition("Ready", "False", "ProcessExited",
+                    "supervisor process exited with status " + exit.status()), false);
+                sandboxes.put(exit.sandboxId(), exited);
+                driver.publish(sandboxEvent(exited));
+              }
+              return Behaviors.same();
+            })
+            .onMessage(Delete.class, delete -> {
+              ActorRef<SandboxProcess.Command> process = processes.get(delete.sandboxId());
+              DriverSandbox known = sandboxes.get(delete.sandboxId());
+              if (process == null || known == null) {
+                delete.replyTo().tell(StatusReply.success(false));
+                return Behaviors.same();
+              }
+              DriverSandbox deleting = known.toBuilder().setStatus(known.getStatus().toBuilder().setDeleting(true)).build();
+              sandboxes.put(delete.sandboxId(), deleting);
+              driver.publish(sandboxEvent(deleting));
+              process.tell(new SandboxProcess.Delete(delete.replyTo()));
+              return Behaviors.same();
+            })
+            .onMessage(Report.class, report -> {
+              if (report.gone()) {
+                sandboxes.remove(report.sandboxId());
+                driver.publish(WatchSandboxesEvent.newBuilder()
+                    .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(report.sandboxId())).build());
+              }
+              return Behaviors.same();
+            })
+            .onMessage(ChildStopped.class, stopped -> {
+              processes.remove(stopped.sandboxId());
+              return Behaviors.same();
+            })
+            .onMessage(List_.class, list -> {
+              List<DriverSandbox> all = new ArrayList<>(sandboxes.values());
+              all.sort(Comparator.comparing(DriverSandbox::getName));
+              list.replyTo().tell(all);
+              return Behaviors.same();
+            })
+            .onMessage(StopAll.class, stopAll -> {
+              List<CompletableFuture<?>> stops = new ArrayList<>();
+              for (ActorRef<SandboxProcess.Command> process : processes.values()) {
+                stops.add(AskPattern.<SandboxProcess.Command, StatusReply<Boolean>>ask(process, SandboxProcess.Stop::new,
+                    driver.settings.stopGrace().plus(Duration.ofSeconds(5)), context.getSystem().scheduler()).toCompletableFuture());
+              }
+              CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+                  .whenComplete((ok, failure) -> stopAll.replyTo().tell(Done.getInstance()));
+              return Behaviors.same();
+            })
+            .build();
+      });
+    }
+
+    private record ExitReport(String sandboxId, int status) implements Command {}
+  }
+}
