@@ -75,7 +75,7 @@ public final class ProcessDriver implements ComputeDriver {
     this.events = hub.first();
     this.live = hub.second();
     live.runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system); // keeps the hub draining with no watcher
-    this.registry = system.systemActorOf(Registry.create(this), "process-driver", Props.empty());
+    this.registry = system.systemActorOf(Registry.create(this), "process-driver-" + java.util.UUID.randomUUID(), Props.empty());
     log.info("process driver: {}", isolate ? "sandboxes isolated with bubblewrap" : "bubblewrap unavailable, sandboxes run as plain child processes");
   }
 
