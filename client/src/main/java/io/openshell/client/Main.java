@@ -1,0 +1,63 @@
+package io.openshell.client;
+
+import io.openshell.client.connection.CliException;
+import io.openshell.client.connection.Environment;
+import io.openshell.client.gateway.GatewayCommand;
+import io.openshell.client.sandbox.SandboxCommand;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code openshell}: drive sandboxes on an OpenShell gateway. */
+@Command(name = "openshell", mixinStandardHelpOptions = true, version = "openshell 0.1.0",
+    description = "Create and use sandboxes for AI agents on an OpenShell gateway.",
+    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    // Initialise logging before any thread logs: SLF4J otherwise reports replayed early calls.
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    System.exit(run(args, Environment.current(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs one command line with the given environment and streams; returns the exit code. */
+  public static int run(String[] args, Environment environment, PrintWriter out, PrintWriter err) {
+    CommandLine commandLine = new CommandLine(new Main(), new Factory(environment));
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {
+      if (exception instanceof CliException cli) {
+        err.println("error: " + cli.getMessage());
+        err.flush();
+        return cli.exitCode();
+      }
+      if (environment.get("OPENSHELL_DEBUG").isPresent()) exception.printStackTrace(err);
+      err.println("error: " + exception);
+      err.flush();
+      return 1;
+    });
+    return commandLine.execute(args);
+  }
+
+  /** Hands every command the environment it runs in. */
+  private record Factory(Environment environment) implements CommandLine.IFactory {
+    @Override
+    public <K> K create(Class<K> cls) throws Exception {
+      for (var constructor : cls.getDeclaredConstructors()) {
+        if (constructor.getParameterCount() == 1 && constructor.getParameterTypes()[0] == Environment.class) {
+          constructor.setAccessible(true);
+          return cls.cast(constructor.newInstance(environment));
+        }
+      }
+      return CommandLine.defaultFactory().create(cls);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.openshell.client.gateway;
+
+import io.openshell.client.connection.CliException;
+import io.openshell.client.connection.Environment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code openshell gateway start|stop|status}: the local gateway. */
+@Command(name = "gateway", description = "Run a local gateway.",
+    subcommands = {GatewayCommand.Start.class, GatewayCommand.Stop.class, GatewayCommand.Status.class})
+public final class GatewayCommand implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  @Command(name = "start", description = "Start a gateway in the background (or in this terminal with --foreground).")
+  static final class Start implements Callable<Integer> {
+    private final Environment environment;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Main port (0 picks a free one). Default ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--db-url", description = "sqlite:<path>, sqlite::memory: or postgresql://…")
+    String dbUrl;
+
+    @Option(names = "--drivers", defaultValue = "process", description = "Compute drivers. Default ${DEFAULT-VALUE}.")
+    String drivers;
+
+    @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
+    boolean disableTls;
+
+    @Option(names = "--foreground", description = "Run in this terminal until interrupted.")
+    boolean foreground;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    Start(Environment environment) {
+      this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+      LocalGateway local = new LocalGateway(environment);
+      List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers, "--disable-tls"));
+      if (dbUrl != null) args.addAll(List.of("--db-url", dbUrl));
+      if (foreground) return local.runForeground(args);
+      if (local.running().isPresent()) {
+        throw new CliException("a local gateway already runs at " + local.running().get() + " (pid " + local.pid().orElse(-1L)
+            + "); stop it with 'openshell gateway stop'");
+      }
+      String endpoint = local.start(args);
+      var out = spec.commandLine().getOut();
+      out.println("Gateway started: " + endpoint + " (pid " + local.pid().orElse(-1L) + ", log " + local.log() + ")");
+      out.flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "stop", description = "Stop the local gateway (and the sandboxes' supervisors with it).")
+  static final class Stop implements Callable<Integer> {
+    private final Environment environment;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    Stop(Environment environment) {
+      this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+      LocalGateway local = new LocalGateway(environment);
+      var out = spec.commandLine().getOut();
+      out.println(local.stop() ? "Gateway stopped" : "No local gateway is running");
+      out.flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "status", description = "Is the local gateway running?")
+  static final class Status implements Callable<Integer> {
+    private final Environment environment;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    Status(Environment environment) {
+      this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+      LocalGateway local = new LocalGateway(environment);
+      var out = spec.commandLine().getOut();
+      var running = local.running();
+      if (running.isPresent()) {
+        out.println("Gateway running: " + running.get() + " (pid " + local.pid().orElse(-1L) + ", state " + local.stateDir() + ")");
+      } else {
+        out.println("No local gateway is running (state " + local.stateDir() + ")");
+      }
+      out.flush();
+      return running.isPresent() ? 0 : 3;
+    }
+  }
+}
