@@ -49,14 +49,15 @@ public final class Main {
     init(system, settings);
   }
 
-  /** Flags/env on top of application.conf and reference.conf. */
+  /** Flags/env on top of openshell-supervisor.conf and reference.conf. */
   static Config config(SupervisorArgs.Parsed parsed) {
     Map<String, Object> overrides = new HashMap<>();
     parsed.overrides().forEach((key, value) -> overrides.put("openshell.supervisor." + key, value));
     if (parsed.logLevel() != null) {
       overrides.put("pekko.loglevel", pekkoLevel(parsed.logLevel()));
     }
-    return ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
+    // A named resource, not application.conf: this jar shares classpaths with others in tests.
+    return ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load("openshell-supervisor")).resolve();
   }
 
   /** Starts the supervisor's components in {@code system}; returns the gateway session actor. */

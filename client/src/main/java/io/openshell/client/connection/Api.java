@@ -33,7 +33,7 @@ public final class Api implements AutoCloseable {
       if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
         throw new CliException("unsupported gateway endpoint '" + endpoint + "': use http://host:port");
       }
-      system = ActorSystem.create(Behaviors.empty(), "openshell-cli");
+      system = ActorSystem.create(Behaviors.empty(), "openshell-cli", com.typesafe.config.ConfigFactory.load("openshell-cli"));
       client = OpenShellClient.create(GrpcClientSettings.connectToServiceAt(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort(), system)
           .withTls(false).withConnectionAttempts(1), system);
     }

@@ -257,12 +257,18 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(Reconcile.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
         .onCommand(SupervisorDisconnected.class, (state, cmd) -> Effect().noReply())
         .onCommand(SessionTerminated.class, (state, cmd) -> Effect().noReply())
-        .onCommand(DriverCreateFinished.class, (state, cmd) -> Effect().noReply())
-        .onCommand(DriverDeleteFinished.class, (state, cmd) -> Effect().noReply())
         .onCommand(OpenRelay.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.error(
             new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"))))
         .onCommand(RelayClaimed.class, (state, cmd) -> Effect().reply(cmd.accepted(), false))
         .onCommand(PendingRelays.class, (state, cmd) -> Effect().reply(cmd.replyTo(), 0))
+        // The driver's Deleted watch event may have removed the sandbox before the driver's own reply
+        // to the delete arrives: the client still gets its answer.
+        .onCommand(DriverDeleteFinished.class, (state, cmd) -> cmd.replyTo() == null || cmd.error() != null
+            ? replyIfAsked(cmd.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.INTERNAL, String.valueOf(cmd.error()))))
+            : Effect().reply(cmd.replyTo(), StatusReply.success(view(state))))
+        // Deleted while the driver was still creating it.
+        .onCommand(DriverCreateFinished.class, (state, cmd) -> replyIfAsked(cmd.replyTo(),
+            StatusReply.error(new SandboxProblem(Status.Code.ABORTED, "sandbox was deleted while it was being created"))))
         .onAnyCommand(cmd -> Effect().noReply());
     builder.forAnyState()
         .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
@@ -522,6 +528,10 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     publish(state);
     context.getLog().info("sandbox removed sandbox_id={} name={}", sandboxId, state.name());
     dependencies.names().release(state.name(), sandboxId);
+  }
+
+  private ReplyEffect<Event, State> replyIfAsked(ActorRef<StatusReply<SandboxView>> replyTo, StatusReply<SandboxView> reply) {
+    return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, reply);
   }
 
   private void passivate() {

@@ -94,6 +94,28 @@ class SandboxApiIT {
   }
 
   @Test
+  void healthzAnswersAndReadyzIsReadyWhilePersistenceAnswers() throws Exception {
+    Path state = Files.createTempDirectory("sandbox-api-http");
+    try (TestGateway gateway = TestGateway.start("sqlite:" + state.resolve("http.db"), state, new AcceptingDriver(), "")) {
+      var http = java.net.http.HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + gateway.running.port();
+      var healthz = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/healthz")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, healthz.statusCode());
+      var readyz = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/readyz")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, readyz.statusCode());
+      assertEquals("ready\n", readyz.body());
+      // The database file goes away: a fresh connection finds no journal, so /readyz must say not ready.
+      Files.delete(state.resolve("http.db"));
+      var notReady = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/readyz")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, notReady.statusCode(), notReady.body());
+      assertEquals("database is not answering\n", notReady.body());
+    }
+  }
+
+  @Test
   void listHonoursTheDefaultAndMaximumLimits() throws Exception {
     Path state = Files.createTempDirectory("sandbox-api-list");
     try (TestGateway gateway = TestGateway.start("sqlite::memory:", state, new AcceptingDriver(),

@@ -227,6 +227,35 @@ class SandboxTest {
   }
 
   @Test
+  void aDriverDeletedEventArrivingBeforeTheDriversReplyStillAnswersTheClient() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Delete(reply.getRef()));
+    ScriptedDriver.Call delete = driver.nextCall();
+    TestProbe<Done> ack = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.DriverDeleted(ack.getRef()));
+    ack.receiveMessage();
+    delete.outcome().complete(null);
+    StatusReply<SandboxView> answer = reply.receiveMessage();
+    assertTrue(answer.isSuccess(), "the client is answered whichever report comes first");
+    assertTrue(answer.getValue().removed());
+  }
+
+  @Test
+  void aSandboxDeletedWhileTheDriverCreatesItAnswersTheCreator() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    TestProbe<StatusReply<SandboxView>> created = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), created.getRef()));
+    ScriptedDriver.Call create = driver.nextCall();
+    TestProbe<StatusReply<SandboxView>> deleted = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Delete(deleted.getRef()));
+    driver.nextCall().outcome().complete(null);
+    assertTrue(deleted.receiveMessage().isSuccess());
+    create.outcome().complete(null);
+    assertEquals(Status.Code.ABORTED, ((SandboxProblem) created.receiveMessage().getError()).code());
+  }
+
+  @Test
   void failedDriverDeleteKeepsTheSandboxDeletingAndARetryFinishesIt() throws Exception {
     ActorRef<Sandbox.Command> sandbox = createdSandbox();
     TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();

@@ -83,6 +83,8 @@ public final class GatewaySession {
   /** Backpressure acknowledgement towards the inbound stream. */
   enum Ack { INSTANCE }
 
+  private static final int RELAY_FLOW_CONTROL_WINDOW = 4 * 1024 * 1024;
+
   private static final Object DIAL_TIMER = "dial";
   private static final Object HANDSHAKE_TIMER = "handshake";
   private static final Object HEARTBEAT_TIMER = "heartbeat";
@@ -126,6 +128,9 @@ public final class GatewaySession {
                 b.keepAliveTime(s.keepaliveTime().toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveTimeout(s.keepaliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveWithoutCalls(true)
+                    // Relays share this connection: HTTP/2 windows big enough not to throttle them
+                    // (upstream measured 35% below a raw CONNECT baseline with 64 KiB windows).
+                    .flowControlWindow(RELAY_FLOW_CONTROL_WINDOW)
                     .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) s.connectTimeout().toMillis())
                     // Only identity is offered, so the gateway never gzips (relay bytes cost ~7x gzipped).
                     .decompressorRegistry(

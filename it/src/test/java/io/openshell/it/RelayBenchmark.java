@@ -1,0 +1,214 @@
+package io.openshell.it;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.openshell.gateway.AcceptingDriver;
+import io.openshell.gateway.TestGateway;
+import io.openshell.gateway.relay.RelayConnection;
+import io.openshell.protocol.v1.*;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Relay figures for docs/benchmarks.md (run: {@code mvn -B -Pbench -pl it -am verify -DskipTests=false
+ * -Dit.test=RelayBenchmark}). The gateway wiring runs in this JVM (where the tunnel and exec consume
+ * relays too); the supervisor is the real supervisor jar in its own JVM; bytes end in a counting sink on
+ * a Unix socket. The baseline is a socat chain with the same two process hops, measured in the same run.
+ */
+class RelayBenchmark {
+  private static final long WARMUP = 256L << 20;
+  private static final long MEASURED = 512L << 20;
+  private static final byte[] BLOCK = new byte[1 << 20];
+
+  private static Path dir;
+  private static TestGateway gateway;
+  private static CountingSink sink;
+  private static Process supervisor;
+  private static String sandboxId;
+  private static final List<String> results = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    new Random(42).nextBytes(BLOCK);
+    dir = Files.createTempDirectory("relay-bench");
+    gateway = TestGateway.start("sqlite::memory:", dir, new AcceptingDriver(), "");
+    sink = new CountingSink(dir.resolve("sink.sock"));
+    sandboxId = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName("bench").build())
+        .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
+    ProcessBuilder builder = new ProcessBuilder(Repo.java(), "-jar", Repo.jar("supervisor-actors", "openshell-supervisor").toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.log").toFile());
+    builder.environment().put("OPENSHELL_ENDPOINT", "http://127.0.0.1:" + gateway.running.port());
+    builder.environment().put("OPENSHELL_SANDBOX_ID", sandboxId);
+    builder.environment().put("OPENSHELL_SSH_SOCKET_PATH", sink.path.toString());
+    supervisor = builder.start();
+    Awaits.require(Duration.ofSeconds(60), "the supervisor's session", () -> phase() == SandboxPhase.SANDBOX_PHASE_READY);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    supervisor.destroy();
+    supervisor.waitFor(20, TimeUnit.SECONDS);
+    sink.close();
+    gateway.close();
+    Path report = Path.of("target", "benchmarks", "relay.md");
+    Files.createDirectories(report.getParent());
+    Files.write(report, results);
+    results.forEach(System.out::println);
+  }
+
+  private static SandboxPhase phase() {
+    try {
+      return gateway.client.getSandbox(GetSandboxRequest.newBuilder().setName("bench").build())
+          .toCompletableFuture().get(10, TimeUnit.SECONDS).getSandbox().getPhase();
+    } catch (Exception e) {
+      return SandboxPhase.SANDBOX_PHASE_UNKNOWN;
+    }
+  }
+
+  private static RelayConnection open() throws Exception {
+    return gateway.running.relays().open(sandboxId, Duration.ofSeconds(30)).connection().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Seconds to push {@code bytes} through a relay into the sink and get its acknowledgement back. */
+  private static double throughRelay(long bytes) throws Exception {
+    RelayConnection relay = open();
+    var ack = relay.fromSupervisor().getSource().runWith(Sink.head(), gateway.system);
+    long started = System.nanoTime();
+    ByteString header = ByteString.fromArrayUnsafe(ByteBuffer.allocate(8).putLong(bytes).array());
+    ByteString block = ByteString.fromArrayUnsafe(BLOCK);
+    var writer = Source.single(header).concat(Source.repeat(block).take(bytes / BLOCK.length)).concat(Source.never())
+        .viaMat(org.apache.pekko.stream.KillSwitches.single(), org.apache.pekko.stream.javadsl.Keep.right())
+        .to(relay.toSupervisor().getSink()).run(gateway.system);
+    ack.toCompletableFuture().get(600, TimeUnit.SECONDS);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    writer.shutdown();
+    return seconds;
+  }
+
+  /** The same through socat: TCP → socat → TCP → socat → Unix socket → sink. */
+  private static double throughSocat(long bytes, int port) throws Exception {
+    long started = System.nanoTime();
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(ByteBuffer.allocate(8).putLong(bytes).array());
+      for (long sent = 0; sent < bytes; sent += BLOCK.length) out.write(BLOCK);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      assertEquals(1, in.read(), "sink acknowledgement");
+    }
+    return (System.nanoTime() - started) / 1e9;
+  }
+
+  private static int freePort() throws Exception {
+    try (var server = new java.net.ServerSocket(0)) {
+      return server.getLocalPort();
+    }
+  }
+
+  private static Process socat(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("socat"));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  @Test
+  void bulkThroughputAgainstASocatChainOfTheSameHops() throws Exception {
+    int front = freePort();
+    int middle = freePort();
+    Process first = socat("TCP-LISTEN:" + front + ",bind=127.0.0.1,reuseaddr,fork", "TCP:127.0.0.1:" + middle);
+    Process second = socat("TCP-LISTEN:" + middle + ",bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:" + sink.path);
+    try {
+      Awaits.require(Duration.ofSeconds(10), "socat listening", () -> {
+        try (Socket probe = new Socket("127.0.0.1", front)) {
+          return true;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      throughRelay(WARMUP);
+      throughSocat(WARMUP, front);
+      double[] relay = new double[3];
+      double[] socat = new double[3];
+      for (int i = 0; i < 3; i++) {
+        relay[i] = throughRelay(MEASURED);
+        socat[i] = throughSocat(MEASURED, front);
+      }
+      double relayMiBs = 512 / median(relay);
+      double socatMiBs = 512 / median(socat);
+      results.add(String.format(Locale.ROOT, "| relay bulk, client → supervisor → Unix socket (512 MiB, median of 3) | %.0f MiB/s | socat chain %.0f MiB/s | %.2f× socat (goal ≥ 0.8×) |",
+          relayMiBs, socatMiBs, relayMiBs / socatMiBs));
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
+  }
+
+  @Test
+  void relayOpenLatencyWithALiveSession() throws Exception {
+    for (int i = 0; i < 100; i++) close(open());
+    double[] millis = new double[1000];
+    for (int i = 0; i < millis.length; i++) {
+      long started = System.nanoTime();
+      RelayConnection relay = open();
+      millis[i] = (System.nanoTime() - started) / 1e6;
+      close(relay);
+    }
+    Arrays.sort(millis);
+    results.add(String.format(Locale.ROOT, "| relay open with a live session (1,000 sequential, claimed by the real supervisor) | p50 %.2f ms, p99 %.2f ms | | goal p50 ≤ 5 ms, p99 ≤ 20 ms |",
+        millis[499], millis[989]));
+  }
+
+  @Test
+  void fromSessionRegistrationToRelayOpenWhenTheOpenWasWaiting() throws Exception {
+    double[] millis = new double[50];
+    for (int i = 0; i < millis.length; i++) {
+      String id = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName("waiting-" + i).build())
+          .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
+      var pending = gateway.running.relays().open(id, Duration.ofSeconds(30));
+      var control = Source.<SupervisorMessage>queue(8, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(gateway.system);
+      var messages = gateway.client.connectSupervisor(control.second())
+          .filter(m -> m.hasSessionAccepted() || m.hasRelayOpen())
+          .map(m -> new Object[] {m, System.nanoTime()})
+          .take(2)
+          .runWith(Sink.seq(), gateway.system);
+      control.first().offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(id)).build());
+      List<Object[]> seen = messages.toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertTrue(((GatewayMessage) seen.get(0)[0]).hasSessionAccepted());
+      assertTrue(((GatewayMessage) seen.get(1)[0]).hasRelayOpen());
+      millis[i] = ((long) seen.get(1)[1] - (long) seen.get(0)[1]) / 1e6;
+      pending.abandon().run();
+      control.first().complete();
+    }
+    Arrays.sort(millis);
+    results.add(String.format(Locale.ROOT, "| session registration → RelayOpen for a waiting open (50 runs, SessionAccepted to RelayOpen at the supervisor) | p50 %.2f ms, max %.2f ms | | goal ≤ 10 ms |",
+        millis[24], millis[49]));
+  }
+
+  private static void close(RelayConnection relay) {
+    relay.fromSupervisor().getSource().runWith(Sink.cancelled(), gateway.system);
+    Source.<ByteString>empty().runWith(relay.toSupervisor().getSink(), gateway.system);
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
