@@ -46,8 +46,10 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
 
   /** Own pid/ipc/uts/mount namespaces, host trees read-only, a writable /sandbox, private /tmp and /run. */
   private static List<String> bwrap(DriverSandbox sandbox, Path workspace, List<String> supervisorCommand) {
+    // Mounts apply in argument order: the private /tmp and /run come first, so a host tree bound
+    // later (the JDK or the supervisor's jars may live under /tmp) is not hidden by them.
     List<String> args = new ArrayList<>(List.of("bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
-        "--unshare-uts", "--new-session"));
+        "--unshare-uts", "--new-session", "--tmpfs", "/tmp", "--tmpfs", "/run", "--proc", "/proc", "--dev", "/dev"));
     for (String tree : List.of("/usr", "/etc", "/opt", "/var")) {
       if (Files.isDirectory(Path.of(tree))) args.addAll(List.of("--ro-bind", tree, tree));
     }
@@ -71,7 +73,6 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
       if (tree != null && !tree.startsWith("/usr")) args.addAll(List.of("--ro-bind", tree.toString(), tree.toString()));
     }
     args.addAll(List.of("--dir", "/sandbox", "--bind", workspace.toString(), "/sandbox",
-        "--tmpfs", "/tmp", "--tmpfs", "/run", "--proc", "/proc", "--dev", "/dev",
         "--hostname", hostname(sandbox.getName()), "--chdir", "/sandbox", "--"));
     return args;
   }

@@ -1,0 +1,41 @@
+package io.openshell.gateway.compute.process;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.openshell.protocol.compute.v1.DriverSandbox;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LaunchPlanTest {
+  private static final ProcessDriverSettings SETTINGS = new ProcessDriverSettings(Path.of("/state"), "http://gw:1",
+      List.of("/usr/bin/java", "-jar", "/tmp/checkout/supervisor-actors/target/openshell-supervisor.jar"),
+      ProcessDriverSettings.Isolation.BWRAP, Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60));
+
+  @Test
+  void privateTmpIsMountedBeforeHostTreesThatMayLiveUnderIt() throws Exception {
+    Path checkout = java.nio.file.Files.createTempDirectory("checkout");
+    Path jar = java.nio.file.Files.createDirectories(checkout.resolve("target")).resolve("openshell-supervisor.jar");
+    java.nio.file.Files.writeString(jar, "jar");
+    ProcessDriverSettings settings = new ProcessDriverSettings(Path.of("/state"), "http://gw:1",
+        List.of("/usr/bin/java", "-jar", jar.toString()), ProcessDriverSettings.Isolation.BWRAP,
+        Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60));
+    LaunchPlan plan = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), settings, true);
+    List<String> command = plan.command();
+    int tmpfs = command.indexOf("/tmp");
+    int jarBind = command.indexOf(jar.getParent().toString());
+    assertTrue(tmpfs > 0 && jarBind > tmpfs, "tmpfs /tmp before the jar's bind: " + command);
+    assertEquals(List.of("setpriv", "--pdeathsig", "KILL", "--", "bwrap"), command.subList(0, 5));
+    assertEquals(List.of("/usr/bin/java", "-jar", jar.toString()), command.subList(command.size() - 3, command.size()));
+  }
+
+  @Test
+  void aPlainSandboxGetsItsWorkspaceAsHomeAndAShortSocketPath() {
+    LaunchPlan plan = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), SETTINGS, false);
+    assertEquals(List.of("setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/java"), plan.command().subList(0, 5));
+    assertEquals("/state/ws", plan.environment().get("HOME"));
+    assertEquals("/tmp/openshell-abc/ssh.sock", plan.environment().get("OPENSHELL_SSH_SOCKET_PATH"));
+    assertEquals(Path.of("/state/ws"), plan.workingDirectory());
+  }
+}
