@@ -52,6 +52,16 @@ public final class TestGateway implements AutoCloseable {
     schema.close();
   }
 
+  /** Waits (up to 20 s) until the named sandbox is READY. */
+  public void awaitReady(String name) {
+    org.apache.pekko.actor.testkit.typed.javadsl.TestProbe.create(system).awaitAssert(Duration.ofSeconds(20), () -> {
+      io.openshell.protocol.v1.SandboxPhase phase = client.getSandbox(io.openshell.protocol.v1.GetSandboxRequest.newBuilder()
+          .setName(name).build()).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS).getSandbox().getPhase();
+      if (phase != io.openshell.protocol.v1.SandboxPhase.SANDBOX_PHASE_READY) throw new AssertionError(name + " is " + phase);
+      return null;
+    });
+  }
+
   public static Duration patience() {
     return Duration.ofSeconds(20);
   }

@@ -57,11 +57,7 @@ class RelayBridgeIT {
     String id = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName(name).build())
         .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
     new BridgingSupervisor(gateway.client, gateway.system, id, socket, FRAME);
-    TestProbe.create(gateway.system).awaitAssert(Duration.ofSeconds(20), () -> {
-      assertEquals(SandboxPhase.SANDBOX_PHASE_READY, gateway.client.getSandbox(GetSandboxRequest.newBuilder().setName(name).build())
-          .toCompletableFuture().get(10, TimeUnit.SECONDS).getSandbox().getPhase());
-      return null;
-    });
+    gateway.awaitReady(name);
     return id;
   }
 

@@ -528,6 +528,11 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     publish(state);
     context.getLog().info("sandbox removed sandbox_id={} name={}", sandboxId, state.name());
     dependencies.names().release(state.name(), sandboxId);
+    // A session that connected while it was being deleted ends with it.
+    closeLiveSession("sandbox deleted");
+    live = null;
+    // Nothing is left to hold in memory: late messages recover the removed state and are answered.
+    passivate();
   }
 
   private ReplyEffect<Event, State> replyIfAsked(ActorRef<StatusReply<SandboxView>> replyTo, StatusReply<SandboxView> reply) {

@@ -44,11 +44,7 @@ class ExecIT {
   }
 
   private static void awaitReady(String name) {
-    TestProbe.create(gateway.system).awaitAssert(Duration.ofSeconds(20), () -> {
-      assertEquals(SandboxPhase.SANDBOX_PHASE_READY, gateway.client.getSandbox(GetSandboxRequest.newBuilder().setName(name).build())
-          .toCompletableFuture().get(10, TimeUnit.SECONDS).getSandbox().getPhase());
-      return null;
-    });
+    gateway.awaitReady(name);
   }
 
   record Outcome(String stdout, String stderr, int exit, List<ExecSandboxEvent> events) {}

@@ -49,12 +49,7 @@ class RelayIT {
   }
 
   private static void awaitReady(String name) {
-    TestProbe.create(gateway.system).awaitAssert(Duration.ofSeconds(20), () -> {
-      var phase = gateway.client.getSandbox(GetSandboxRequest.newBuilder().setName(name).build())
-          .toCompletableFuture().get(10, TimeUnit.SECONDS).getSandbox().getPhase();
-      assertEquals(SandboxPhase.SANDBOX_PHASE_READY, phase);
-      return null;
-    });
+    gateway.awaitReady(name);
   }
 
   private static RelayConnection open(String sandboxId, Duration wait) throws Exception {
