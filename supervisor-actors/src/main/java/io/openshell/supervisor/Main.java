@@ -4,7 +4,12 @@ import ch.qos.logback.classic.Level;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.openshell.supervisor.session.GatewaySession;
+import io.openshell.supervisor.sshd.SandboxSshDaemon;
+import java.io.IOException;
 import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -45,7 +50,20 @@ public final class Main {
       System.exit(SupervisorArgs.USAGE_ERROR);
       return;
     }
+    // The daemon listens before the session starts: a relay may arrive right after Hello.
+    SandboxSshDaemon daemon;
+    try {
+      daemon = SandboxSshDaemon.start(settings.ssh());
+    } catch (IOException e) {
+      System.err.println("openshell-supervisor: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "openshell-supervisor", config);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-ssh-daemon", () -> {
+      daemon.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
     init(system, settings);
   }
 
@@ -70,7 +88,6 @@ public final class Main {
         settings.endpoint(),
         settings.instanceId(),
         settings.sshSocketPath());
-    // The SSH daemon (on settings.sshSocketPath()) starts here, before the session, in a later change.
     return system.systemActorOf(
         Behaviors.supervise(GatewaySession.create(settings))
             .onFailure(

@@ -2,6 +2,7 @@ package io.openshell.supervisor;
 
 import com.typesafe.config.Config;
 import io.openshell.supervisor.session.SessionSettings;
+import io.openshell.supervisor.sshd.SshDaemonSettings;
 import java.nio.file.Path;
 import java.util.UUID;
 
@@ -16,7 +17,8 @@ public record SupervisorSettings(
     Path sshSocketPath,
     String instanceId,
     SessionSettings session,
-    int relayFrameBytes) {
+    int relayFrameBytes,
+    SshDaemonSettings ssh) {
 
   public static SupervisorSettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.supervisor");
@@ -31,6 +33,7 @@ public record SupervisorSettings(
         Path.of(c.getString("ssh-socket-path")),
         UUID.randomUUID().toString(),
         SessionSettings.fromConfig(c.getConfig("session")),
-        (int) c.getMemorySize("relay.frame-size").toBytes());
+        (int) c.getMemorySize("relay.frame-size").toBytes(),
+        SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")));
   }
 }
