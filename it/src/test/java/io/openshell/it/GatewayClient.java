@@ -56,6 +56,48 @@ final class GatewayClient implements AutoCloseable {
     }
   }
 
+  /** What one ExecSandbox call produced; stdout is kept only up to 1 MiB but always hashed. */
+  record ExecOutcome(String stdout, String stdoutSha256, long stdoutBytes, String stderr, Integer exitCode, Throwable failure) {}
+
+  ExecOutcome exec(io.openshell.protocol.v1.ExecSandboxRequest request, java.time.Duration patience) {
+    var digest = newSha256();
+    var out = new java.io.ByteArrayOutputStream();
+    var err = new java.io.ByteArrayOutputStream();
+    long[] total = {0};
+    Integer[] exit = {null};
+    Throwable failure = null;
+    try {
+      client.execSandbox(request).runForeach(event -> {
+        switch (event.getPayloadCase()) {
+          case STDOUT -> {
+            byte[] data = event.getStdout().getData().toByteArray();
+            digest.update(data);
+            total[0] += data.length;
+            if (out.size() < 1024 * 1024) out.write(data);
+          }
+          case STDERR -> err.write(event.getStderr().getData().toByteArray());
+          case EXIT -> exit[0] = event.getExit().getExitCode();
+          default -> { }
+        }
+      }, system).toCompletableFuture().get(patience.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      failure = e.getCause();
+    } catch (Exception e) {
+      failure = e;
+    }
+    return new ExecOutcome(out.toString(java.nio.charset.StandardCharsets.UTF_8),
+        java.util.HexFormat.of().formatHex(digest.digest()), total[0],
+        err.toString(java.nio.charset.StandardCharsets.UTF_8), exit[0], failure);
+  }
+
+  private static java.security.MessageDigest newSha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public void close() throws Exception {
     client.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
