@@ -134,9 +134,14 @@ public final class SshSessions
   }
 
   public static Behavior<Command> create(SshSessionSettings settings, LongSupplier clock) {
+    return create(PERSISTENCE_ID, settings, clock);
+  }
+
+  /** With another persistence id, so tests can run several registries on one journal. */
+  static Behavior<Command> create(PersistenceId persistenceId, SshSessionSettings settings, LongSupplier clock) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Reap.INSTANCE, settings.reapInterval());
-      return new SshSessions(context, settings, clock);
+      return new SshSessions(persistenceId, context, settings, clock);
     }));
   }
 
@@ -144,8 +149,9 @@ public final class SshSessions
   private final SshSessionSettings settings;
   private final LongSupplier clock;
 
-  private SshSessions(ActorContext<Command> context, SshSessionSettings settings, LongSupplier clock) {
-    super(PERSISTENCE_ID, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+  private SshSessions(PersistenceId persistenceId, ActorContext<Command> context, SshSessionSettings settings,
+      LongSupplier clock) {
+    super(persistenceId, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.context = context;
     this.settings = settings;
     this.clock = clock;
