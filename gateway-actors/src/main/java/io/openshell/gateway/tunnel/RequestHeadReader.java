@@ -83,6 +83,9 @@ final class RequestHeadReader
               buffer = ByteString.emptyByteString();
               if (!afterHead.isEmpty()) {
                 emit(out, afterHead);
+              } else if (isAvailable(out)) {
+                // Downstream asked while the head was still being read; that demand is still owed.
+                pull(in);
               }
             } else if (buffer.size() >= maxBytes) {
               refuse(new TunnelRefusal(431, "request head is larger than " + maxBytes

@@ -63,6 +63,16 @@ class RequestHeadReaderTest {
   }
 
   @Test
+  void demandThatArrivedWhileTheHeadWasReadIsServedAfterIt() throws Exception {
+    Run run = run(8192, Duration.ofSeconds(10));
+    run.rest().request(1);
+    run.client().sendNext(ByteString.fromString("CONNECT / HTTP/1.1\r\n\r\n"));
+    run.head().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    run.client().sendNext(ByteString.fromString("first"));
+    assertEquals(ByteString.fromString("first"), run.rest().expectNext());
+  }
+
+  @Test
   void bytesThatCameWithTheHeadAreDeliveredEvenWhenTheClientClosesAtOnce() throws Exception {
     Run run = run(8192, Duration.ofSeconds(10));
     run.client().sendNext(ByteString.fromString("CONNECT / HTTP/1.1\r\n\r\nlast words"));
