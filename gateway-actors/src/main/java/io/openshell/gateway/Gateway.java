@@ -13,6 +13,12 @@ import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxCatalog;
 import io.openshell.gateway.sandbox.SandboxNames;
 import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.ssh.SshGatewayEndpoint;
+import io.openshell.gateway.ssh.SshSessions;
+import io.openshell.gateway.tunnel.SshTunnelServer;
+import io.openshell.gateway.tunnel.TunnelAdmission;
+import io.openshell.gateway.tunnel.TunnelLeases;
+import io.openshell.gateway.tunnel.WebSocketTunnel;
 import io.openshell.protocol.compute.v1.ComputeDriver;
 import io.openshell.protocol.v1.OpenShellPowerApiHandlerFactory;
 import java.net.InetSocketAddress;
@@ -40,8 +46,13 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 public final class Gateway {
   private Gateway() {}
 
-  /** What a started gateway exposes to its caller. */
-  public record Running(InetSocketAddress address, ServerBinding binding, ServerBinding healthBinding, Relays relays) {
+  /**
+   * What a started gateway exposes to its caller: the main and tunnel listeners, and (for tests and
+   * operations) the relay plane, the tunnel's connection counters and the SSH session registry.
+   */
+  public record Running(InetSocketAddress address, ServerBinding binding, ServerBinding healthBinding, Relays relays,
+      InetSocketAddress sshTunnelAddress, ActorRef<TunnelLeases.Command> tunnelLeases,
+      ActorRef<SshSessions.Command> sshSessions) {
     public int port() {
       return address.getPort();
     }
@@ -75,17 +86,14 @@ public final class Gateway {
           exec.close();
           return CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
         });
-    OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
-        relayDirectory, settings.relays(), relays, exec);
-    Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
-    var routes = new HttpRoutes(database, blocking).routes();
-    Function<HttpRequest, CompletionStage<HttpResponse>> http = routes.handler(system);
-    // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
-    Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedGrpc =
-        request -> grpc.apply(request.removeHeader("grpc-accept-encoding"));
-    @SuppressWarnings("unchecked")
-    Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(uncompressedGrpc, http);
+    ActorRef<SshSessions.Command> sshSessions = SshSessions.init(system, settings.sshSessions());
+    ActorRef<TunnelLeases.Command> tunnelLeases = system.systemActorOf(TunnelLeases.create(
+        settings.tunnel().maxConnectionsPerToken(), settings.tunnel().maxConnectionsPerSandbox()), "tunnel-leases", Props.empty());
+    TunnelAdmission admission = new TunnelAdmission(system,
+        TunnelAdmission.clusterBackend(system, sshSessions, relays, settings.sandboxes().askTimeout()),
+        tunnelLeases, settings.tunnel(), settings.sandboxes().askTimeout());
 
+    HttpRoutes httpRoutes = new HttpRoutes(database, blocking);
     // Requests that arrive in the moment between bind and the entities' init wait for the latter.
     CompletableFuture<Function<HttpRequest, CompletionStage<HttpResponse>>> handler = new CompletableFuture<>();
     CompletionStage<ServerBinding> main = Http.get(system).newServerAt(settings.host(), settings.port())
@@ -97,7 +105,7 @@ public final class Gateway {
           }
         }));
     CompletionStage<ServerBinding> health = settings.healthPort() > 0
-        ? Http.get(system).newServerAt(settings.host(), settings.healthPort()).bind(routes)
+        ? Http.get(system).newServerAt(settings.host(), settings.healthPort()).bind(httpRoutes.routes())
         : CompletableFuture.<ServerBinding>completedFuture(null);
 
     return main.thenCombine(health, (binding, healthBinding) -> {
@@ -107,12 +115,36 @@ public final class Gateway {
           : settings.grpcEndpoint();
       ComputeDriver driver = drivers.create(system, endpoint);
       Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes(),
-          (name, sandboxId) -> SandboxNames.release(system, name, sandboxId), settings.relays()));
+          (name, sandboxId) -> SandboxNames.release(system, name, sandboxId), settings.relays(),
+          sandboxId -> sshSessions.tell(new SshSessions.DeleteForSandbox(sandboxId))));
       ComputeRuntime.start(system, driver, catalog);
+      return new Bound(binding, healthBinding);
+    }).thenCompose(bound -> SshTunnelServer.bind(system, admission).thenApply(tunnel -> {
+      // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.
+      InetSocketAddress tunnelAddress = tunnel.localAddress();
+      system.log().info("SSH tunnel listening on {}:{}", settings.tunnel().host(), tunnelAddress.getPort());
+      org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+          org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceUnbind(), "unbind-ssh-tunnel",
+          () -> tunnel.unbind().thenApply(unbound -> org.apache.pekko.Done.getInstance()));
+      SshGatewayEndpoint sshEndpoint = new SshGatewayEndpoint(settings.tunnel().advertisedHost(), tunnelAddress.getPort(),
+          "http", settings.tunnel().connectPath());
+      OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
+          relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint);
+      Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
+      Function<HttpRequest, CompletionStage<HttpResponse>> http =
+          httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);
+      // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
+      Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedGrpc =
+          request -> grpc.apply(request.removeHeader("grpc-accept-encoding"));
+      @SuppressWarnings("unchecked")
+      Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(uncompressedGrpc, http);
       handler.complete(both);
-      return new Running(address, binding, healthBinding, relays);
-    });
+      return new Running(bound.main().localAddress(), bound.main(), bound.health(), relays, tunnelAddress, tunnelLeases,
+          sshSessions);
+    }));
   }
+
+  private record Bound(ServerBinding main, ServerBinding health) {}
 
   private static String hostForUrl(String host) {
     if (host.equals("0.0.0.0") || host.equals("::")) return "127.0.0.1";

@@ -38,6 +38,15 @@ public final class GatewayFlags {
   @Option(names = "--supervisor-jar", description = "The supervisor jar the process driver runs in each sandbox. Env OPENSHELL_SUPERVISOR_JAR.")
   String supervisorJar;
 
+  @Option(names = "--ssh-gateway-host", description = "Address of the SSH tunnel (CONNECT) listener, returned by CreateSshSession (default 127.0.0.1).")
+  String sshGatewayHost;
+
+  @Option(names = "--ssh-gateway-port", description = "Port of the SSH tunnel listener; 0 (default) picks a free port and CreateSshSession returns it.")
+  Integer sshGatewayPort;
+
+  @Option(names = "--ssh-connect-path", description = "Path of the SSH tunnel, on the tunnel port (CONNECT) and the main port (WebSocket) (default /connect/ssh).")
+  String sshConnectPath;
+
   @Option(names = "--disable-tls", description = "Serve plaintext (development).")
   boolean disableTls;
 
@@ -67,6 +76,9 @@ public final class GatewayFlags {
     config = set(config, "drivers", drivers);
     config = set(config, "grpc-endpoint", grpcEndpoint);
     config = set(config, "process-driver.supervisor-jar", supervisorJar);
+    config = set(config, "ssh-tunnel.host", sshGatewayHost);
+    config = set(config, "ssh-tunnel.port", sshGatewayPort);
+    config = set(config, "ssh-tunnel.connect-path", sshConnectPath);
     if (disableTls) config = set(config, "disable-tls", true);
     if (disableGatewayAuth) config = set(config, "disable-gateway-auth", true);
     return config;

@@ -18,6 +18,10 @@ import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.relay.RelayStreamHandler;
 import io.openshell.gateway.session.SessionSettings;
 import io.openshell.gateway.session.SupervisorSession;
+import io.openshell.gateway.ssh.SshGatewayEndpoint;
+import io.openshell.gateway.ssh.SshSession;
+import io.openshell.gateway.ssh.SshSessionContract;
+import io.openshell.gateway.ssh.SshSessions;
 import io.openshell.protocol.v1.*;
 import java.security.SecureRandom;
 import java.util.Optional;
@@ -62,11 +66,14 @@ public final class OpenShellService implements OpenShellPowerApi {
   private final RelayStreamHandler relayStreams;
   private final Relays relays;
   private final ExecRunner exec;
+  private final ActorRef<SshSessions.Command> sshSessions;
+  private final SshGatewayEndpoint sshEndpoint;
   private final NameGenerator names = new NameGenerator(new SecureRandom());
 
   public OpenShellService(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog,
       ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings,
-      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings, Relays relays, ExecRunner exec) {
+      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings, Relays relays, ExecRunner exec,
+      ActorRef<SshSessions.Command> sshSessions, SshGatewayEndpoint sshEndpoint) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.catalog = catalog;
@@ -78,6 +85,8 @@ public final class OpenShellService implements OpenShellPowerApi {
     this.relayStreams = new RelayStreamHandler(system, relayDirectory, relaySettings.frameSize());
     this.relays = relays;
     this.exec = exec;
+    this.sshSessions = sshSessions;
+    this.sshEndpoint = sshEndpoint;
   }
 
   @Override
@@ -260,18 +269,52 @@ public final class OpenShellService implements OpenShellPowerApi {
     return new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>().matchAny(GrpcErrors::toGrpc).build();
   }
 
-  // --- not yet served by this gateway ---------------------------------------------------------
+  // --- SSH sessions ---------------------------------------------------------------------------
 
   @Override
   public CompletionStage<CreateSshSessionResponse> createSshSession(CreateSshSessionRequest in, Metadata metadata) {
-    return CompletableFuture.failedFuture(unimplemented("CreateSshSession"));
+    String sandboxId = in.getSandboxId();
+    if (sandboxId.isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "sandbox_id is required");
+    return mapped(sharding.entityRefFor(Sandbox.ENTITY_KEY, sandboxId)
+        .<SandboxView>askWithStatus(Sandbox.Get::new, sandboxSettings.askTimeout())
+        .thenCompose(view -> {
+          if (view.phase() != io.openshell.gateway.sandbox.Phase.READY) {
+            throw new SandboxProblem(Status.Code.FAILED_PRECONDITION, "sandbox is not ready");
+          }
+          return AskPattern.<SshSessions.Command, SshSession>ask(sshSessions,
+              replyTo -> new SshSessions.Create(sandboxId, view.name(), replyTo), sandboxSettings.askTimeout(), system.scheduler());
+        })
+        .thenApply(this::toResponse));
+  }
+
+  private CreateSshSessionResponse toResponse(SshSession session) {
+    java.util.List<String> violations = SshSessionContract.violations(session.sandboxId(), session.token(),
+        sshEndpoint.host(), sshEndpoint.port(), sshEndpoint.scheme(), sshEndpoint.connectPath());
+    if (!violations.isEmpty()) {
+      // Clients must refuse such a response, so never send one: the gateway's settings need fixing.
+      throw new SandboxProblem(Status.Code.INTERNAL, "the gateway's SSH tunnel settings break the response contract: "
+          + String.join("; ", violations));
+    }
+    return CreateSshSessionResponse.newBuilder()
+        .setSandboxId(session.sandboxId())
+        .setToken(session.token())
+        .setGatewayHost(sshEndpoint.host())
+        .setGatewayPort(sshEndpoint.port())
+        .setGatewayScheme(sshEndpoint.scheme())
+        .setConnectPath(sshEndpoint.connectPath())
+        .setExpiresAtMs(session.expiresAtMs())
+        .build();
   }
 
   @Override
   public CompletionStage<RevokeSshSessionResponse> revokeSshSession(RevokeSshSessionRequest in, Metadata metadata) {
-    return CompletableFuture.failedFuture(unimplemented("RevokeSshSession"));
+    if (in.getToken().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "token is required");
+    return mapped(AskPattern.<SshSessions.Command, SshSessions.Revoked>ask(sshSessions,
+            replyTo -> new SshSessions.Revoke(in.getToken(), replyTo), sandboxSettings.askTimeout(), system.scheduler())
+        .thenApply(revoked -> RevokeSshSessionResponse.newBuilder().setRevoked(revoked.revoked()).build()));
   }
 
+  // --- not yet served by this gateway ---------------------------------------------------------
 
   @Override
   public CompletionStage<GetSandboxLogsResponse> getSandboxLogs(GetSandboxLogsRequest in, Metadata metadata) {

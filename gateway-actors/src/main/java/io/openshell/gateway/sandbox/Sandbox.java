@@ -170,7 +170,14 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   /** What every sandbox actor on a node shares. */
   public record Dependencies(ComputeDriver driver, ActorRef<Topic.Command<SandboxView>> views,
-      SandboxSettings settings, NameRelease names, io.openshell.gateway.relay.RelaySettings relays) {}
+      SandboxSettings settings, NameRelease names, io.openshell.gateway.relay.RelaySettings relays,
+      SshSessionRemoval sshSessions) {}
+
+  /** Deletes a sandbox's SSH sessions when the sandbox is being deleted (UPSTREAM §B 60). Idempotent. */
+  @FunctionalInterface
+  public interface SshSessionRemoval {
+    void removeFor(String sandboxId);
+  }
 
   /** Frees a removed sandbox's name in the name directory. */
   @FunctionalInterface
@@ -364,12 +371,15 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
       failRelay(channelId, Status.Code.UNAVAILABLE, "sandbox '" + state.name() + "' is being deleted");
     }
     if (state.deleting()) {
+      dependencies.sshSessions().removeFor(sandboxId);
       callDriverDelete(cmd.replyTo());
       return Effect().noReply();
     }
     return Effect().persist(new DeletionRequested(System.currentTimeMillis()))
         .thenRun(deleting -> {
           publish(deleting);
+          // Before the driver is called, as upstream: no new tunnel may start for a sandbox being deleted.
+          dependencies.sshSessions().removeFor(sandboxId);
           context.getLog().info("sandbox deleting sandbox_id={} name={}", sandboxId, deleting.name());
           callDriverDelete(cmd.replyTo());
         })

@@ -13,20 +13,26 @@ import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
 /**
  * The test playing a supervisor over real gRPC: Hello, then for every RelayOpen either a RelayStream
  * that echoes every byte back (with backpressure), a RelayOpenResult failure, or nothing at all.
+ * Shared with the tunnel and SSH session suites.
  */
-final class EchoSupervisor {
-  enum Mode { ECHO, REFUSE, IGNORE }
+public final class EchoSupervisor {
+  public enum Mode { ECHO, REFUSE, IGNORE }
 
   final ConcurrentLinkedQueue<String> opened = new ConcurrentLinkedQueue<>();
   final SourceQueueWithComplete<SupervisorMessage> control;
   final CompletionStage<Done> controlDone;
 
-  EchoSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Mode mode) {
+  public EchoSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Mode mode) {
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
     control = outbound.first();
     control.offer(SupervisorMessage.newBuilder()
         .setHello(SupervisorHello.newBuilder().setSandboxId(sandboxId).setInstanceId("echo")).build());
     controlDone = client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
+      if (message.hasHeartbeat()) {
+        // Answered, so suites longer than the gateway's dead-peer window keep their session.
+        control.offer(SupervisorMessage.newBuilder().setHeartbeat(SupervisorHeartbeat.getDefaultInstance()).build());
+        return;
+      }
       if (!message.hasRelayOpen()) return;
       String channelId = message.getRelayOpen().getChannelId();
       opened.add(channelId);
@@ -50,7 +56,7 @@ final class EchoSupervisor {
         .whenComplete((done, failure) -> back.first().complete());
   }
 
-  void close() {
+  public void close() {
     control.complete();
   }
 }

@@ -61,7 +61,7 @@ class RelayRegistryTest {
     id = UUID.randomUUID().toString();
     ActorRef<Topic.Command<SandboxView>> views = testKit.spawn(Topic.create(SandboxView.class, "views-" + id));
     var deps = new Sandbox.Dependencies(driver.driver(), views,
-        new SandboxSettings(100, 1000, Duration.ofSeconds(10), Duration.ofSeconds(10), 100), (n, s) -> { }, RELAYS);
+        new SandboxSettings(100, 1000, Duration.ofSeconds(10), Duration.ofSeconds(10), 100), (n, s) -> { }, RELAYS, sandboxId -> { });
     sandbox = testKit.spawn(Sandbox.create(id, null, deps));
     TestProbe<StatusReply<SandboxView>> created = testKit.createTestProbe();
     sandbox.tell(new Sandbox.Create("relays", SandboxSpec.getDefaultInstance().toByteArray(), created.getRef()));

@@ -35,6 +35,7 @@ class SandboxTest {
 
   private final ScriptedDriver driver = new ScriptedDriver();
   private final LinkedBlockingQueue<String> releasedNames = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<String> sshSessionsRemoved = new LinkedBlockingQueue<>();
   private ActorRef<Topic.Command<SandboxView>> views;
   private TestProbe<SandboxView> published;
   private Sandbox.Dependencies dependencies;
@@ -47,7 +48,8 @@ class SandboxTest {
     published = testKit.createTestProbe();
     views.tell(Topic.subscribe(published.getRef()));
     dependencies = new Sandbox.Dependencies(driver, views, SETTINGS, (name, sandboxId) -> releasedNames.add(name + "/" + sandboxId),
-        new io.openshell.gateway.relay.RelaySettings(Duration.ofSeconds(10), 32, 256, 16384, Duration.ofSeconds(30), Duration.ofSeconds(15)));
+        new io.openshell.gateway.relay.RelaySettings(Duration.ofSeconds(10), 32, 256, 16384, Duration.ofSeconds(30), Duration.ofSeconds(15)),
+        sshSessionsRemoved::add);
   }
 
   @AfterAll
@@ -253,6 +255,18 @@ class SandboxTest {
     assertTrue(deleted.receiveMessage().isSuccess());
     create.outcome().complete(null);
     assertEquals(Status.Code.ABORTED, ((SandboxProblem) created.receiveMessage().getError()).code());
+  }
+
+  @Test
+  void deleteRemovesTheSandboxsSshSessionsBeforeTheDriverIsCalled() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    TestProbe<StatusReply<SandboxView>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Delete(reply.getRef()));
+    ScriptedDriver.Call call = driver.nextCall();
+    assertEquals("delete", call.kind());
+    assertEquals(id, sshSessionsRemoved.poll(5, TimeUnit.SECONDS));
+    call.outcome().complete(null);
+    assertTrue(reply.receiveMessage().isSuccess());
   }
 
   @Test
