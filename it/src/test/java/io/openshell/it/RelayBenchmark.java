@@ -52,7 +52,7 @@ class RelayBenchmark {
     sink = new CountingSink(dir.resolve("sink.sock"));
     sandboxId = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName("bench").build())
         .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
-    ProcessBuilder builder = new ProcessBuilder(Repo.java(), "-jar", Repo.jar("supervisor-actors", "openshell-supervisor").toString())
+    ProcessBuilder builder = new ProcessBuilder(Repo.java(), "-Dopenshell.supervisor.ssh.daemon=off", "-jar", Repo.jar("supervisor-actors", "openshell-supervisor").toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.log").toFile());
     builder.environment().put("OPENSHELL_ENDPOINT", "http://127.0.0.1:" + gateway.running.port());
     builder.environment().put("OPENSHELL_SANDBOX_ID", sandboxId);

@@ -23,4 +23,9 @@ final class Repo {
   static String java() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
+
+  /** A JDK tool (jcmd, …) next to the java running the tests. */
+  static String javaTool(String name) {
+    return Path.of(System.getProperty("java.home"), "bin", name).toString();
+  }
 }

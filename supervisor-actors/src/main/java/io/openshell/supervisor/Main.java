@@ -51,19 +51,22 @@ public final class Main {
       return;
     }
     // The daemon listens before the session starts: a relay may arrive right after Hello.
-    SandboxSshDaemon daemon;
+    SandboxSshDaemon daemon = null;
     try {
-      daemon = SandboxSshDaemon.start(settings.ssh());
+      if (settings.ssh().enabled()) daemon = SandboxSshDaemon.start(settings.ssh());
     } catch (IOException e) {
       System.err.println("openshell-supervisor: " + e.getMessage());
       System.exit(1);
       return;
     }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "openshell-supervisor", config);
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-ssh-daemon", () -> {
-      daemon.close();
-      return CompletableFuture.completedFuture(Done.getInstance());
-    });
+    if (daemon != null) {
+      SandboxSshDaemon running = daemon;
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-ssh-daemon", () -> {
+        running.close();
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+    }
     init(system, settings);
   }
 

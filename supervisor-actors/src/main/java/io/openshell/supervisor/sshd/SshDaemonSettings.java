@@ -6,6 +6,7 @@ import java.time.Duration;
 
 /** Typed {@code openshell.supervisor.ssh} settings plus the socket path. */
 public record SshDaemonSettings(
+    boolean enabled,
     Path socketPath,
     Duration listenTimeout,
     Duration hangupGrace,
@@ -16,6 +17,7 @@ public record SshDaemonSettings(
 
   public static SshDaemonSettings fromConfig(Path socketPath, Config ssh) {
     return new SshDaemonSettings(
+        ssh.getBoolean("daemon"),
         socketPath,
         ssh.getDuration("listen-timeout"),
         ssh.getDuration("hangup-grace"),

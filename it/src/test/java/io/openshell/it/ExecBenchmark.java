@@ -1,0 +1,129 @@
+package io.openshell.it;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.openshell.protocol.v1.ExecSandboxRequest;
+import io.openshell.protocol.v1.Sandbox;
+import io.openshell.protocol.v1.SandboxPhase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcClientSettings;
+import org.apache.pekko.stream.ThrottleMode;
+import org.apache.pekko.stream.javadsl.Sink;
+import io.openshell.protocol.v1.OpenShellClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ExecSandbox figures for docs/benchmarks.md (run: {@code mvn -B -Pbench -pl it -am verify
+ * -Dit.test=ExecBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dfailsafe.failIfNoSpecifiedTests=false}). A real gateway process with the process driver and a
+ * live sandbox; the client is a gRPC client in this JVM.
+ */
+class ExecBenchmark {
+  private static GatewayProcess gateway;
+  private static GatewayClient client;
+  private static Sandbox sandbox;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path state = Files.createTempDirectory("openshell-exec-bench");
+    gateway = GatewayProcess.start(state, "sqlite:" + state.resolve("gateway.db"));
+    client = new GatewayClient(gateway.port);
+    sandbox = client.create("exec-bench");
+    Awaits.require(GatewayProcess.startupPatience(), "sandbox READY",
+        () -> client.get("exec-bench").getPhase() == SandboxPhase.SANDBOX_PHASE_READY);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (client != null) client.close();
+    if (gateway != null) gateway.close();
+  }
+
+  @Test
+  void execTrueRoundTrip() {
+    ExecSandboxRequest request = ExecSandboxRequest.newBuilder().setSandboxId(sandbox.getId()).addCommand("true").build();
+    for (int i = 0; i < 30; i++) assertEquals(0, client.exec(request, Duration.ofSeconds(30)).exitCode());
+    int runs = 300;
+    long[] micros = new long[runs];
+    for (int i = 0; i < runs; i++) {
+      long started = System.nanoTime();
+      GatewayClient.ExecOutcome outcome = client.exec(request, Duration.ofSeconds(30));
+      micros[i] = (System.nanoTime() - started) / 1000;
+      assertEquals(0, outcome.exitCode(), outcome.toString());
+    }
+    java.util.Arrays.sort(micros);
+    System.out.printf(Locale.ROOT, "BENCH exec-true runs=%d p50=%.1fms p99=%.1fms max=%.1fms%n", runs,
+        micros[runs / 2] / 1000.0, micros[runs * 99 / 100] / 1000.0, micros[runs - 1] / 1000.0);
+  }
+
+  /**
+   * A client that reads 256 MiB at 16 MiB/s: the gateway's heap after a full GC, sampled while it
+   * streams, must not grow with the output (backpressure reaches the remote command).
+   */
+  @Test
+  void slowReaderDoesNotGrowGatewayHeap() throws Exception {
+    long baseline = heapUsedAfterGc(gateway.process.pid());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "slow-reader",
+        com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local").withFallback(com.typesafe.config.ConfigFactory.load()));
+    OpenShellClient slow = OpenShellClient.create(
+        GrpcClientSettings.connectToServiceAt("127.0.0.1", gateway.port, system).withTls(false), system);
+    try {
+      AtomicLong received = new AtomicLong();
+      long total = 256L << 20;
+      var done = slow.execSandbox(ExecSandboxRequest.newBuilder().setSandboxId(sandbox.getId())
+              .addCommand("head").addCommand("-c").addCommand(Long.toString(total)).addCommand("/dev/zero").build())
+          .throttle(16 << 20, Duration.ofSeconds(1), 1 << 20, event -> Math.max(1, event.getStdout().getData().size()), ThrottleMode.shaping())
+          .runWith(Sink.foreach(event -> received.addAndGet(event.getStdout().getData().size())), system)
+          .toCompletableFuture();
+      List<Long> samples = new ArrayList<>();
+      while (!done.isDone()) {
+        samples.add(heapUsedAfterGc(gateway.process.pid()));
+        try {
+          done.get(2, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException stillStreaming) {
+          // sample again
+        }
+      }
+      done.get();
+      assertEquals(total, received.get());
+      long peak = samples.stream().mapToLong(Long::longValue).max().orElse(baseline);
+      System.out.printf(Locale.ROOT, "BENCH exec-slow-reader bytes=%d samples=%d heap-baseline=%.1fMiB heap-peak=%.1fMiB growth=%.1fMiB%n",
+          total, samples.size(), baseline / 1048576.0, peak / 1048576.0, (peak - baseline) / 1048576.0);
+      assertTrue(peak - baseline < (64L << 20), "gateway heap grew by " + ((peak - baseline) >> 20) + " MiB");
+    } finally {
+      slow.close();
+      system.terminate();
+    }
+  }
+
+  private static final Pattern USED = Pattern.compile("used (\\d+)K");
+
+  /** Live heap of the gateway JVM: a full GC, then the heap's used figure (jcmd). */
+  private static long heapUsedAfterGc(long pid) throws Exception {
+    run(Repo.javaTool("jcmd"), Long.toString(pid), "GC.run");
+    String info = run(Repo.javaTool("jcmd"), Long.toString(pid), "GC.heap_info");
+    Matcher m = USED.matcher(info);
+    if (!m.find()) throw new AssertionError("no heap figure in: " + info);
+    return Long.parseLong(m.group(1)) * 1024;
+  }
+
+  private static String run(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes());
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    return out;
+  }
+}
