@@ -107,7 +107,15 @@ public final class ExecRunner implements AutoCloseable {
     Source<ExecSandboxEvent, NotUsed> events = Source.completionStage(opened).flatMapConcat(channel -> {
       Source<ExecSandboxEvent, NotUsed> output = read(channel.getAsyncOut(), true);
       if (!tty) output = output.merge(read(channel.getAsyncErr(), false));
-      return output.concat(Source.lazyCompletionStage(() -> exit(channel)));
+      // The bounded wait for the exit status starts when the output has ended, however long a slow
+      // client takes to read it (concat materializes its second source up front).
+      CompletableFuture<Void> outputEnded = new CompletableFuture<>();
+      return output
+          .watchTermination((notUsed, done) -> {
+            done.whenComplete((ok, failure) -> outputEnded.complete(null));
+            return notUsed;
+          })
+          .concat(Source.completionStage(outputEnded.thenCompose(ended -> exit(channel))));
     });
     if (timeoutSeconds > 0) {
       ExecSandboxEvent timedOut = exitEvent(ExitCodes.TIMED_OUT);

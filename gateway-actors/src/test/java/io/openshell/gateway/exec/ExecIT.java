@@ -77,6 +77,25 @@ class ExecIT {
   }
 
   @Test
+  void aSlowReaderGetsEveryByteAndTheExitStatus() throws Exception {
+    long total = 96L << 20;
+    java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger exit = new java.util.concurrent.atomic.AtomicInteger(-1);
+    // 8 MiB/s: twelve seconds of output held back by the client, far beyond any buffer on the way
+    // and longer than the 10 s exit-status wait (which must start only when the output has ended).
+    gateway.client.execSandbox(command("head", "-c", Long.toString(total), "/dev/zero").build())
+        .throttle(8 << 20, java.time.Duration.ofSeconds(1), 1 << 20,
+            event -> Math.max(1, event.getStdout().getData().size()), org.apache.pekko.stream.ThrottleMode.shaping())
+        .runWith(Sink.foreach(event -> {
+          received.addAndGet(event.getStdout().getData().size());
+          if (event.hasExit()) exit.set(event.getExit().getExitCode());
+        }), gateway.system)
+        .toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertEquals(total, received.get());
+    assertEquals(0, exit.get());
+  }
+
+  @Test
   void stdoutStderrAndTheExitCodeComeBackSeparately() throws Exception {
     Outcome outcome = exec(command("sh", "-c", "echo out; echo err >&2; exit 3"));
     assertEquals("out\n", outcome.stdout());

@@ -170,7 +170,7 @@ final class ChannelProgram implements Command {
         }
       } catch (IOException e) {
         // A PTY reports EIO once the last holder of its terminal is gone: that is its end of output.
-        log.debug("{} of {} ended: {}", what, label, e.toString());
+        log.info("{} of {} ended: {}", what, label, e.toString());
       }
     }, pumps);
   }

@@ -128,6 +128,17 @@ class SandboxSshDaemonIT {
   }
 
   @Test
+  void aStalledReaderGetsEveryByteAndTheExitCode() throws Exception {
+    // The reader stalls 3 s, then drains: the daemon must wait on the SSH window, not give up.
+    String ssh = String.join(" ", client.ssh("sandbox@sandbox", "'head -c 50331648 /dev/zero; exit 5'").command()
+        .stream().map(a -> a.contains(" ") && !a.startsWith("'") ? "'" + a + "'" : a).toList());
+    OpenSshClient.Result result = client.run(new ProcessBuilder("bash", "-c",
+        "set -o pipefail; " + ssh + " | (sleep 3; wc -c)"), null, 60);
+    assertEquals("50331648", result.stdout().trim(), result.stderr());
+    assertEquals(5, result.exitCode(), result.stderr());
+  }
+
+  @Test
   void ptyShellHasTheClientsTermAndFollowsWindowChanges() throws Exception {
     ProcessBuilder builder = client.ssh("-tt", "-o", "SetEnv=TERM=xterm-256color", "sandbox@sandbox",
         "tty; echo TERM=$TERM; stty size; [ -t 0 ] && echo on-a-tty");
