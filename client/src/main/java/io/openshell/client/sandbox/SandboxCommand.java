@@ -4,6 +4,10 @@ import io.openshell.client.GatewayOptions;
 import io.openshell.client.connection.Api;
 import io.openshell.client.connection.CliException;
 import io.openshell.client.connection.Environment;
+import io.openshell.client.ssh.ConnectCommand;
+import io.openshell.client.ssh.DownloadCommand;
+import io.openshell.client.ssh.SshConfigCommand;
+import io.openshell.client.ssh.UploadCommand;
 import io.openshell.protocol.v1.*;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -19,9 +23,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code openshell sandbox create|get|list|delete}. */
-@Command(name = "sandbox", description = "Create, inspect and delete sandboxes.",
-    subcommands = {SandboxCommand.Create.class, SandboxCommand.Get.class, SandboxCommand.ListCommand.class, SandboxCommand.Delete.class})
+/** {@code openshell sandbox create|get|list|delete}, and the ssh-based connect|upload|download|ssh-config. */
+@Command(name = "sandbox", description = "Create, inspect, use and delete sandboxes.",
+    subcommands = {SandboxCommand.Create.class, SandboxCommand.Get.class, SandboxCommand.ListCommand.class, SandboxCommand.Delete.class,
+        ConnectCommand.class, UploadCommand.class, DownloadCommand.class, SshConfigCommand.class})
 public final class SandboxCommand implements Runnable {
   private static final Duration CALL = Duration.ofSeconds(120);
 

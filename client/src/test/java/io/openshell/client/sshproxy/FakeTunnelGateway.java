@@ -20,26 +20,26 @@ import java.util.function.Function;
  * chooses for it, and on 200 behaves like an SSH server behind the relay: sends a banner in the same write
  * as the response head, echoes what it receives until the client half-closes, then says "bye" and closes.
  */
-final class FakeTunnelGateway implements AutoCloseable {
-  static final String BANNER = "SSH-2.0-FakeSandbox\r\n";
+public final class FakeTunnelGateway implements AutoCloseable {
+  public static final String BANNER = "SSH-2.0-FakeSandbox\r\n";
 
   private final ServerSocket server;
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final List<String> heads = new CopyOnWriteArrayList<>();
   private final Function<String, Integer> statusForHead;
 
-  FakeTunnelGateway(Function<String, Integer> statusForHead) throws IOException {
+  public FakeTunnelGateway(Function<String, Integer> statusForHead) throws IOException {
     this.statusForHead = statusForHead;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     threads.execute(this::accept);
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
   /** Every CONNECT head received so far, in order. */
-  List<String> heads() {
+  public List<String> heads() {
     return heads;
   }
 
