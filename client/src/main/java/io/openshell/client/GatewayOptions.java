@@ -14,6 +14,11 @@ public final class GatewayOptions {
 
   /** Connects, starting a local gateway in the background when none is chosen or running. */
   public Api connect(Environment environment, PrintWriter progress) {
-    return new Api(GatewaySelection.choose(endpoint, environment, new LocalGateway(environment), progress).endpoint());
+    return new Api(choose(environment, progress).endpoint());
+  }
+
+  /** The gateway (and its name), starting a local gateway in the background when none is chosen or running. */
+  public GatewaySelection.Choice choose(Environment environment, PrintWriter progress) {
+    return GatewaySelection.choose(endpoint, environment, new LocalGateway(environment), progress);
   }
 }

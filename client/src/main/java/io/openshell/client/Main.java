@@ -2,8 +2,10 @@ package io.openshell.client;
 
 import io.openshell.client.connection.CliException;
 import io.openshell.client.connection.Environment;
+import io.openshell.client.forward.ForwardCommand;
 import io.openshell.client.gateway.GatewayCommand;
 import io.openshell.client.sandbox.SandboxCommand;
+import io.openshell.client.sshproxy.SshProxyMain;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,8 @@ import picocli.CommandLine.Command;
 /** {@code openshell}: drive sandboxes on an OpenShell gateway. */
 @Command(name = "openshell", mixinStandardHelpOptions = true, version = "openshell 0.1.0",
     description = "Create and use sandboxes for AI agents on an OpenShell gateway.",
-    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class})
+    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class, ForwardCommand.class},
+    footer = {"", "openshell ssh-proxy (ssh's ProxyCommand) is described by 'openshell ssh-proxy --help'."})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -23,6 +26,11 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("ssh-proxy")) {
+      // ./openshell starts the proxy class directly; this keeps 'java -jar openshell-cli.jar ssh-proxy' working too.
+      SshProxyMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     // Initialise logging before any thread logs: SLF4J otherwise reports replayed early calls.
     org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(args, Environment.current(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

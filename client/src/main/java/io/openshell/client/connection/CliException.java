@@ -1,7 +1,7 @@
 package io.openshell.client.connection;
 
 /** A failure the CLI reports as one line {@code error: <message>} and an exit code. */
-public final class CliException extends RuntimeException {
+public class CliException extends RuntimeException {
   private final int exitCode;
 
   public CliException(String message, int exitCode) {

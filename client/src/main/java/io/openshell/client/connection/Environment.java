@@ -16,9 +16,18 @@ public record Environment(Map<String, String> variables, String userHome) {
     return value == null || value.isBlank() ? Optional.empty() : Optional.of(value);
   }
 
-  /** {@code ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway}: the local gateway's state (same as the gateway's default). */
+  /** {@code ${XDG_STATE_HOME:-~/.local/state}/openshell}: what the CLI remembers between runs. */
+  public Path stateDir() {
+    return get("XDG_STATE_HOME").map(Path::of).orElse(Path.of(userHome, ".local", "state")).resolve("openshell");
+  }
+
+  /** {@code <state>/gateway}: the local gateway's state (same as the gateway's default). */
   public Path localGatewayStateDir() {
-    Path base = get("XDG_STATE_HOME").map(Path::of).orElse(Path.of(userHome, ".local", "state"));
-    return base.resolve("openshell").resolve("gateway");
+    return stateDir().resolve("gateway");
+  }
+
+  /** {@code ${XDG_CONFIG_HOME:-~/.config}/openshell}: files the user may read or edit, such as the managed ssh config. */
+  public Path configDir() {
+    return get("XDG_CONFIG_HOME").map(Path::of).orElse(Path.of(userHome, ".config")).resolve("openshell");
   }
 }

@@ -4,8 +4,25 @@ import io.openshell.client.GatewayOptions;
 import io.openshell.client.connection.Api;
 import io.openshell.client.connection.CliException;
 import io.openshell.client.connection.Environment;
+import io.openshell.client.connection.GatewaySelection;
+import io.openshell.client.forward.ForwardCommand;
+import io.openshell.client.forward.ForwardRecords;
+import io.openshell.client.forward.ForwardSpec;
+import io.openshell.client.forward.Forwards;
+import io.openshell.client.ssh.ManagedSshConfig;
+import io.openshell.client.sshsession.SshSessions;
+import io.openshell.client.ssh.ConnectCommand;
+import io.openshell.client.ssh.DownloadCommand;
+import io.openshell.client.ssh.SandboxSsh;
+import io.openshell.client.ssh.SshCommandLine;
+import io.openshell.client.ssh.SshConfigCommand;
+import io.openshell.client.ssh.SshProcess;
+import io.openshell.client.ssh.Transfers;
+import io.openshell.client.ssh.UploadCommand;
 import io.openshell.protocol.v1.*;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,9 +36,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code openshell sandbox create|get|list|delete}. */
-@Command(name = "sandbox", description = "Create, inspect and delete sandboxes.",
-    subcommands = {SandboxCommand.Create.class, SandboxCommand.Get.class, SandboxCommand.ListCommand.class, SandboxCommand.Delete.class})
+/** {@code openshell sandbox create|get|list|delete}, and the ssh-based connect|upload|download|ssh-config. */
+@Command(name = "sandbox", description = "Create, inspect, use and delete sandboxes.",
+    subcommands = {SandboxCommand.Create.class, SandboxCommand.Get.class, SandboxCommand.ListCommand.class, SandboxCommand.Delete.class,
+        ConnectCommand.class, UploadCommand.class, DownloadCommand.class, SshConfigCommand.class})
 public final class SandboxCommand implements Runnable {
   private static final Duration CALL = Duration.ofSeconds(120);
 
@@ -33,7 +51,22 @@ public final class SandboxCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "create", description = "Create a sandbox and wait until it is ready.")
+  /**
+   * What this machine keeps about a deleted sandbox: its background forwards are stopped (their relay is
+   * gone), its cached SSH session and its managed ssh config block removed. Failures only warn.
+   */
+  static void forgetLocally(Environment environment, GatewaySelection.Choice gateway, String name, PrintWriter err) {
+    Forwards forwards = ForwardCommand.forwards(environment);
+    for (ForwardRecords.Forward forward : forwards.to(name)) forwards.stop(forward);
+    SshSessions.inStateDir(environment).forget(gateway.name(), name);
+    try {
+      ManagedSshConfig.of(environment).remove(ManagedSshConfig.alias(name));
+    } catch (IOException e) {
+      err.println("warning: could not remove Host " + ManagedSshConfig.alias(name) + " from the managed ssh config: " + e.getMessage());
+    }
+  }
+
+  @Command(name = "create", description = "Create a sandbox, wait until it is ready, then run CMD (or a shell) in it over ssh.")
   static final class Create implements Callable<Integer> {
     private final Environment environment;
 
@@ -43,8 +76,18 @@ public final class SandboxCommand implements Runnable {
     @Option(names = "--name", description = "Sandbox name (default: a generated adjective-noun).")
     String name;
 
-    @Option(names = "--no-keep", description = "Delete the sandbox after the command finishes.")
+    @Option(names = "--upload", paramLabel = "LOCAL[:DEST]", description = "Copy LOCAL into the sandbox (into DEST, default "
+        + Transfers.DEFAULT_UPLOAD_DIR + ") before CMD runs.")
+    String upload;
+
+    @Option(names = "--forward", paramLabel = "[ADDRESS:]PORT", description = "Forward this local port to the sandbox's, in the background.")
+    String forward;
+
+    @Option(names = "--no-keep", description = "Delete the sandbox after CMD finishes (also when it fails).")
     boolean noKeep;
+
+    @Option(names = "--tty", negatable = true, description = "Give CMD a terminal (default: when stdin and stdout are terminals).")
+    Boolean tty;
 
     @Parameters(arity = "0..*", paramLabel = "CMD", description = "Command to run in the sandbox (after --).")
     List<String> command = new ArrayList<>();
@@ -61,24 +104,62 @@ public final class SandboxCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Duration timeout = Duration.ofSeconds(environment.get("OPENSHELL_PROVISION_TIMEOUT").map(Long::parseLong).orElse(300L));
-      try (Api api = gateway.connect(environment, err)) {
+      ForwardSpec forwardSpec = forward == null ? null : ForwardSpec.parse(forward);
+      // Java 17: a console exists exactly when stdin and stdout are both terminals.
+      boolean terminal = System.console() != null;
+      boolean shell = command.isEmpty() && (tty != null ? tty : terminal);
+      GatewaySelection.Choice choice = gateway.choose(environment, err);
+      try (Api api = new Api(choice.endpoint())) {
         long started = System.nanoTime();
         Sandbox created = api.await(api.client().createSandbox(CreateSandboxRequest.newBuilder()
             .setSpec(SandboxSpec.getDefaultInstance()).setName(name == null ? "" : name).build()), CALL).getSandbox();
-        Sandbox ready = watchUntilReady(api, created, started, timeout, err);
-        out.println("Created sandbox: " + ready.getName());
-        out.flush();
-        if (command.isEmpty()) return 0;
         try {
-          return runCommand(ready);
-        } finally {
-          if (noKeep) {
-            api.await(api.client().deleteSandbox(DeleteSandboxRequest.newBuilder().setName(ready.getName()).build()), CALL);
-            err.println("Deleted sandbox: " + ready.getName());
-            err.flush();
+          Sandbox ready = watchUntilReady(api, created, started, timeout, err);
+          out.println("Created sandbox: " + ready.getName());
+          out.flush();
+          if (command.isEmpty() && !shell && upload == null && forwardSpec == null) return 0;
+          SshCommandLine ssh = SandboxSsh.prepare(choice, environment, ready.getName());
+          if (upload != null) {
+            int uploaded = upload(ssh, err);
+            if (uploaded != 0) return uploaded;
           }
+          if (forwardSpec != null) {
+            ForwardRecords.Forward forwarding = ForwardCommand.forwards(environment).startInBackground(ssh, ready.getName(), forwardSpec);
+            err.println("Forwarding " + forwardSpec + " to sandbox " + ready.getName() + " (pid " + forwarding.pid() + ")");
+          }
+          err.flush();
+          out.flush();
+          if (!command.isEmpty()) return SshProcess.attached(environment, ssh.run(command, tty != null ? tty : terminal));
+          return shell ? SshProcess.attached(environment, ssh.interactiveShell()) : 0;
+        } finally {
+          if (noKeep) discard(api, choice, created, err);
         }
       }
+    }
+
+    /** {@code --no-keep}: runs in a finally, so it reports its own failure rather than hiding the command's. */
+    private void discard(Api api, GatewaySelection.Choice choice, Sandbox created, PrintWriter err) {
+      try {
+        api.await(api.client().deleteSandbox(DeleteSandboxRequest.newBuilder().setName(created.getName()).build()), CALL);
+        forgetLocally(environment, choice, created.getName(), err);
+        err.println("Deleted sandbox: " + created.getName());
+      } catch (CliException e) {
+        err.println("error: could not delete sandbox '" + created.getName() + "': " + e.getMessage());
+      }
+      err.flush();
+    }
+
+    /** {@code --upload LOCAL[:DEST]}: the first colon separates the destination. */
+    private int upload(SshCommandLine ssh, PrintWriter err) {
+      int colon = upload.indexOf(':');
+      String local = colon < 0 ? upload : upload.substring(0, colon);
+      String destination = colon < 0 || colon == upload.length() - 1 ? Transfers.DEFAULT_UPLOAD_DIR : upload.substring(colon + 1);
+      err.flush();
+      int exit = Transfers.upload(environment, ssh, Path.of(local), destination);
+      if (exit == 0) err.println("Uploaded " + local + " to " + destination);
+      else err.println("error: the upload of " + local + " failed (exit " + exit + ")");
+      err.flush();
+      return exit;
     }
 
     /** Follows WatchSandbox until READY; ERROR and the provision timeout fail with the last status. */
@@ -114,12 +195,6 @@ public final class SandboxCommand implements Runnable {
       }
       throw new CliException("sandbox '" + sandbox.getName() + "' was not ready after " + timeout.toSeconds()
           + " s (OPENSHELL_PROVISION_TIMEOUT); last phase " + Progress.phaseName(sandbox.getPhase()) + Progress.detail(sandbox));
-    }
-
-    /** Running a command needs SSH through the gateway's tunnel (the sandbox SSH work); not in this version. */
-    private int runCommand(Sandbox sandbox) {
-      throw new CliException("running a command in a sandbox is not supported by this version yet; the sandbox '"
-          + sandbox.getName() + "' is ready", 2);
     }
   }
 
@@ -223,10 +298,12 @@ public final class SandboxCommand implements Runnable {
     @Override
     public Integer call() {
       int exit = 0;
-      try (Api api = gateway.connect(environment, spec.commandLine().getErr())) {
+      GatewaySelection.Choice choice = gateway.choose(environment, spec.commandLine().getErr());
+      try (Api api = new Api(choice.endpoint())) {
         for (String name : names) {
           try {
             api.await(api.client().deleteSandbox(DeleteSandboxRequest.newBuilder().setName(name).build()), CALL);
+            forgetLocally(environment, choice, name, spec.commandLine().getErr());
             spec.commandLine().getOut().println("Deleted sandbox: " + name);
           } catch (CliException e) {
             spec.commandLine().getErr().println("error: " + e.getMessage());
