@@ -35,13 +35,18 @@ final class Cli {
   }
 
   Result run(String... args) throws IOException, InterruptedException {
+    return runWithInput(Path.of("/dev/null"), args);
+  }
+
+  /** Runs with stdin read from {@code stdin} (a file, so the CLI sees a pipe-like non-terminal). */
+  Result runWithInput(Path stdin, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(Repo.java(), "-Dopenshell.home=" + Repo.root(), "-jar",
         Repo.jar("client", "openshell-cli").toString()));
     command.addAll(List.of(args));
     Path out = Files.createTempFile(home, "stdout", ".txt");
     Path err = Files.createTempFile(home, "stderr", ".txt");
     ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()));
     builder.environment().remove("OPENSHELL_GATEWAY_ENDPOINT");
     builder.environment().putAll(env);
     Process process = builder.start();

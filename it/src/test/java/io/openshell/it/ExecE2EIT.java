@@ -118,6 +118,54 @@ class ExecE2EIT {
     assertEquals(0, again.exitCode());
   }
 
+  @Test
+  void cliExecStreamsToTheRightDescriptorsAndExitsWithTheCode() throws Exception {
+    Cli.Result result = cli().run("sandbox", "exec", "-n", "exec-e2e", "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+    assertEquals(3, result.exitCode(), result.toString());
+    assertEquals("out\n", result.stdout(), result.toString());
+    assertEquals("err\n", result.stderr(), result.toString());
+
+    Cli.Result env = cli().run("sandbox", "exec", "-n", "exec-e2e", "--workdir", "/tmp", "--env", "K=v w", "--", "sh", "-c", "pwd; echo $K");
+    assertEquals("/tmp\nv w\n", env.stdout(), env.toString());
+  }
+
+  @Test
+  void cliExecPassesStdinUpTo4MebibytesAndRefusesMore() throws Exception {
+    Cli cli = cli();
+    Path abc = Files.writeString(cli.home.resolve("abc.txt"), "abc");
+    Cli.Result cat = cli.runWithInput(abc, "sandbox", "exec", "-n", "exec-e2e", "--", "cat");
+    assertEquals("abc", cat.stdout(), cat.toString());
+    assertEquals(0, cat.exitCode());
+
+    Path exactly = cli.home.resolve("exactly.bin");
+    Files.write(exactly, new byte[4 * 1024 * 1024]);
+    Cli.Result counted = cli.runWithInput(exactly, "sandbox", "exec", "-n", "exec-e2e", "--", "wc", "-c");
+    assertEquals("4194304", counted.stdout().trim(), counted.toString());
+
+    Path over = cli.home.resolve("over.bin");
+    Files.write(over, new byte[4 * 1024 * 1024 + 1]);
+    Cli.Result refused = cli.runWithInput(over, "sandbox", "exec", "-n", "exec-e2e", "--", "wc", "-c");
+    assertEquals(2, refused.exitCode(), refused.toString());
+    assertTrue(refused.stderr().startsWith("error: stdin is larger than 4194304 bytes (4 MiB)"), refused.toString());
+    assertEquals("", refused.stdout());
+  }
+
+  @Test
+  void cliExecTimeoutExits124() throws Exception {
+    long started = System.nanoTime();
+    Cli.Result result = cli().run("sandbox", "exec", "-n", "exec-e2e", "--timeout", "1", "--", "sleep", "30.125");
+    long tookMs = Duration.ofNanos(System.nanoTime() - started).toMillis();
+    assertEquals(124, result.exitCode(), result.toString());
+    System.out.printf("openshell sandbox exec --timeout 1 -- sleep 30 exited 124 after %d ms (CLI start included)%n", tookMs);
+    assertTrue(Awaits.poll(Duration.ofSeconds(5), () -> sleepers("30.125").isEmpty()), "sleep left: " + sleepers("30.125"));
+  }
+
+  private static Cli cli() throws java.io.IOException {
+    Cli cli = new Cli(Files.createTempDirectory("openshell-exec-cli"));
+    cli.env.put("OPENSHELL_GATEWAY_ENDPOINT", gateway.endpoint());
+    return cli;
+  }
+
   /** Processes of this sandbox running {@code sleep <marker>}. */
   private static List<Long> sleepers(String marker) {
     return Processes.withSandboxId(sandbox.getId()).stream()

@@ -6,7 +6,7 @@ import io.openshell.protocol.v1.SandboxPhase;
 import java.util.Locale;
 
 /** The progress lines {@code sandbox create} prints while it watches: {@code [0.4s] Provisioning…}. */
-final class Progress {
+public final class Progress {
   private Progress() {}
 
   static String line(long elapsedMillis, Sandbox sandbox) {
@@ -20,7 +20,7 @@ final class Progress {
     };
   }
 
-  static String phaseName(SandboxPhase phase) {
+  public static String phaseName(SandboxPhase phase) {
     String name = phase.name().replace("SANDBOX_PHASE_", "");
     return name.equals("UNRECOGNIZED") ? "UNKNOWN" : name;
   }
