@@ -35,6 +35,8 @@ public final class SandboxSshDaemon implements AutoCloseable {
   private final ExecutorService pumps;
   private final ScheduledExecutorService timer;
   private final SshDaemonSettings settings;
+  /** Set once listening: a failed start must not remove whatever is at the socket path. */
+  private volatile boolean listening;
 
   private SandboxSshDaemon(SshServer server, ExecutorService pumps, ScheduledExecutorService timer, SshDaemonSettings settings) {
     this.server = server;
@@ -72,6 +74,7 @@ public final class SandboxSshDaemon implements AutoCloseable {
     long started = System.nanoTime();
     try {
       startWithin(server, settings.listenTimeout());
+      daemon.listening = true;
     } catch (IOException | RuntimeException e) {
       daemon.close();
       throw e;
@@ -124,7 +127,7 @@ public final class SandboxSshDaemon implements AutoCloseable {
     } finally {
       pumps.shutdownNow();
       timer.shutdownNow();
-      SocketPermissions.removeSocket(settings.socketPath());
+      if (listening) SocketPermissions.removeSocket(settings.socketPath());
     }
   }
 

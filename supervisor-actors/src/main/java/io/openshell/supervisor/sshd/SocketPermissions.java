@@ -59,8 +59,10 @@ final class SocketPermissions {
     Files.delete(socket);
   }
 
+  /** Removes the path if it is (still) a socket. */
   static void removeSocket(Path socketPath) {
     try {
+      if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) || (mode(socketPath) & TYPE_MASK) != TYPE_SOCKET) return;
       Files.deleteIfExists(socketPath);
     } catch (IOException e) {
       // Best effort at shutdown: the next start removes a stale socket anyway.

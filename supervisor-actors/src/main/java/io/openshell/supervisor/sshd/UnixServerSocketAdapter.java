@@ -32,6 +32,8 @@ final class UnixServerSocketAdapter extends AsynchronousServerSocketChannel {
   private final Path socketPath;
   private final ExecutorService io;
   private final ServerSocketChannel server;
+  /** Set once our socket is at the path: only then is the path ours to remove. */
+  private volatile boolean bound;
 
   UnixServerSocketAdapter(Path socketPath, ExecutorService io) throws IOException {
     super(AsynchronousChannelProvider.provider());
@@ -43,6 +45,7 @@ final class UnixServerSocketAdapter extends AsynchronousServerSocketChannel {
   @Override
   public AsynchronousServerSocketChannel bind(SocketAddress ignoredInetAddress, int backlog) throws IOException {
     SocketPermissions.bindPrivately(server, socketPath, backlog);
+    bound = true;
     return this;
   }
 
@@ -111,6 +114,6 @@ final class UnixServerSocketAdapter extends AsynchronousServerSocketChannel {
   @Override
   public void close() throws IOException {
     server.close();
-    SocketPermissions.removeSocket(socketPath);
+    if (bound) SocketPermissions.removeSocket(socketPath);
   }
 }
