@@ -185,10 +185,33 @@ class SshE2EIT {
         }
       }, Runnable -> new Thread(Runnable).start()));
     }
-    for (CompletableFuture<Run> run : runs) assertEquals("done\n", run.get(60, TimeUnit.SECONDS).stdout);
+    for (CompletableFuture<Run> run : runs) {
+      Run finished = run.get(60, TimeUnit.SECONDS);
+      assertEquals("done\n", finished.stdout, finished.stderr);
+    }
     long tookMs = Duration.ofNanos(System.nanoTime() - started).toMillis();
     System.out.printf("3 parallel ssh sleep 4 took %d ms%n", tookMs);
     assertTrue(tookMs < 8000, "3 parallel sleeps took " + tookMs + " ms");
+  }
+
+  @Test
+  void moreParallelSessionsThanOneTokenAllowsAllConnect() throws Exception {
+    // The ssh-config block's name mode shares one cached token (3 connections at most per token):
+    // the fourth and fifth proxies get 429 and mint their own.
+    List<CompletableFuture<Run>> runs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      runs.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return ssh("sleep 2; echo done");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, runnable -> new Thread(runnable).start()));
+    }
+    for (CompletableFuture<Run> run : runs) {
+      Run finished = run.get(60, TimeUnit.SECONDS);
+      assertEquals("done\n", finished.stdout, finished.stderr);
+    }
   }
 
   @Test

@@ -8,7 +8,8 @@ import io.openshell.client.sshsession.SshSessions;
 
 /**
  * Name mode: the cached session for this gateway and sandbox, else one minted now. A cached token the
- * gateway rejects (revoked, expired early, sandbox re-created under the same name) is replaced once.
+ * gateway rejects (revoked, expired early, sandbox re-created under the same name) or whose
+ * per-token connection cap is taken by other ssh sessions of this machine is replaced once.
  * Kept apart from {@link SshProxyMain} so token mode never loads gRPC.
  */
 final class NamedSessionSource implements SessionSource {

@@ -85,7 +85,9 @@ public final class SshProxyMain {
           return 0;
         }
         tunnel.close();
-        if (status == 401 && source.replacing(session) != null) continue;
+        // 401: the cached token is no longer good. 429: its three connections are taken by this
+        // machine's other ssh sessions (name mode shares one cached token). Either way a fresh token.
+        if ((status == 401 || status == 429) && source.replacing(session) != null) continue;
         if (status != 412) {
           stderr.println("error: gateway CONNECT failed with status " + status);
           return 1;

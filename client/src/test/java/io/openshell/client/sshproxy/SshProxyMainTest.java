@@ -122,6 +122,37 @@ class SshProxyMainTest {
   }
 
   @Test
+  void aCachedTokenAtItsConnectionCapIsReplacedByAFreshOne() throws Exception {
+    List<String> mints = new ArrayList<>();
+    try (FakeTunnelGateway gateway = new FakeTunnelGateway(head -> head.contains("X-Sandbox-Token: fresh") ? 200 : 429)) {
+      SshSessionCache cache = new SshSessionCache(state.resolve("ssh-sessions"));
+      cache.store("local", "box", session(gateway, "busy"));
+      SshSessions sessions = new SshSessions(cache, (endpoint, name) -> {
+        mints.add(name);
+        return session(gateway, "fresh");
+      });
+
+      int exit = SshProxyMain.connectAndBridge(new NamedSessionSource(sessions, "local", "http://unused", "box"),
+          stdin("hi"), stdout, new PrintStream(stderr, true, US_ASCII));
+
+      assertEquals(0, exit, stderr.toString(US_ASCII));
+      assertEquals(List.of("box"), mints);
+    }
+  }
+
+  @Test
+  void a429OnAFreshTokenIsFinal() throws Exception {
+    try (FakeTunnelGateway gateway = new FakeTunnelGateway(head -> 429)) {
+      SshSessions sessions = new SshSessions(new SshSessionCache(state.resolve("ssh-sessions")),
+          (endpoint, name) -> session(gateway, "minted"));
+      int exit = SshProxyMain.connectAndBridge(new NamedSessionSource(sessions, "local", "http://unused", "box"),
+          stdin(""), stdout, new PrintStream(stderr, true, US_ASCII));
+      assertEquals(1, exit);
+      assertTrue(stderr.toString(US_ASCII).contains("gateway CONNECT failed with status 429"));
+    }
+  }
+
+  @Test
   void aFreshlyMintedTokenThatIsRejectedIsNotMintedAgain() throws Exception {
     List<String> mints = new ArrayList<>();
     try (FakeTunnelGateway gateway = new FakeTunnelGateway(head -> 401)) {

@@ -238,6 +238,7 @@ public final class OpenShellService implements OpenShellPowerApi {
           + " bytes; at most " + exec.settings().maxStdinBytes() + " are allowed (stream larger input with upload)"));
     }
     String command = ShellCommand.assemble(in.getCommandList(), in.getEnvironmentMap(), in.getWorkdir());
+    long requestedAt = System.nanoTime();
     var sandbox = sharding.entityRefFor(Sandbox.ENTITY_KEY, in.getSandboxId());
     CompletableFuture<Relays.Opening> opening = new CompletableFuture<>();
     CompletionStage<RelayConnection> relay = sandbox.<SandboxView>askWithStatus(Sandbox.Get::new, sandboxSettings.askTimeout())
@@ -254,7 +255,7 @@ public final class OpenShellService implements OpenShellPowerApi {
         });
     return Source.completionStage(relay)
         .flatMapConcat(connection -> exec.run(in.getSandboxId(), connection, command, in.getStdin().toByteArray(),
-            in.getTty(), in.getTimeoutSeconds()))
+            in.getTty(), in.getTimeoutSeconds(), requestedAt))
         .watchTermination((notUsed, done) -> {
           // A client that leaves before the relay is claimed must not leave the sandbox waiting for it.
           done.whenComplete((ok, failure) -> opening.thenAccept(open -> {

@@ -66,8 +66,6 @@ public final class ExecRunner implements AutoCloseable {
 
   public static ExecRunner start(ActorSystem<?> system, ExecSettings settings, Executor blocking) {
     SshClient client = SshClient.setUpDefaultClient();
-    // The sandbox's host key is new at every supervisor start and the relay is already bound to the
-    // sandbox by the gateway, so there is nothing to pin.
     // The relay, which only the sandbox's own supervisor can claim, is what authenticates the host;
     // its per-start key has nothing to verify against (the stock accept-all verifier warns per exec).
     client.setServerKeyVerifier((session, address, key) -> true);
@@ -92,15 +90,20 @@ public final class ExecRunner implements AutoCloseable {
 
   /** The events of one command; the stream ends after Exit, or fails UNAVAILABLE if the relay dies first. */
   public Source<ExecSandboxEvent, NotUsed> run(String sandboxId, RelayConnection relay, String command, byte[] stdin,
-      boolean tty, int timeoutSeconds) {
+      boolean tty, int timeoutSeconds, long requestedAtNanos) {
+    long relayReadyAt = System.nanoTime();
+    long[] sshReadyAt = {0};
+    long[] channelOpenAt = {0};
     CompletableFuture<ClientSession> sessionRef = new CompletableFuture<>();
     CompletableFuture<ChannelExec> channelRef = new CompletableFuture<>();
     CompletionStage<ChannelExec> opened = connect(relay)
         .whenComplete((session, failure) -> {
+          sshReadyAt[0] = System.nanoTime();
           if (session != null) sessionRef.complete(session);
         })
         .thenCompose(session -> open(session, command, tty, stdin))
         .whenComplete((channel, failure) -> {
+          channelOpenAt[0] = System.nanoTime();
           if (channel != null) channelRef.complete(channel);
         });
 
@@ -131,6 +134,11 @@ public final class ExecRunner implements AutoCloseable {
             sessionRef.thenAccept(session -> session.close(true));
             opened.toCompletableFuture().cancel(false);
             if (failure != null) log.info("exec ended sandbox_id={} channel_id={}: {}", sandboxId, relay.channelId(), failure.toString());
+            // Where an exec's time goes: relay open, SSH connection (kex + auth), channel open, the command.
+            long end = System.nanoTime();
+            log.info("exec finished sandbox_id={} channel_id={} relay_ms={} ssh_ms={} channel_ms={} command_ms={}", sandboxId,
+                relay.channelId(), millis(requestedAtNanos, relayReadyAt), millis(relayReadyAt, sshReadyAt[0]),
+                millis(sshReadyAt[0], channelOpenAt[0]), millis(channelOpenAt[0], end));
           });
           return notUsed;
         });
@@ -248,6 +256,10 @@ public final class ExecRunner implements AutoCloseable {
           ? "the sandbox connection ended before the command's exit status"
           : "no exit status within " + settings.exitStatusWait().toSeconds() + " s after the output ended", null);
     }, blocking);
+  }
+
+  private static String millis(long from, long to) {
+    return from == 0 || to == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f", (to - from) / 1e6);
   }
 
   private static ExecSandboxEvent exitEvent(int code) {
