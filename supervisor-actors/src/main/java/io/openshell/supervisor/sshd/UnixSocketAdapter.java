@@ -33,31 +33,13 @@ final class UnixSocketAdapter extends AsynchronousSocketChannel {
   @Override
   public <A> void read(ByteBuffer dst, long timeout, TimeUnit unit, A attachment,
       CompletionHandler<Integer, ? super A> handler) {
-    io.execute(() -> {
-      int n;
-      try {
-        n = channel.read(dst);
-      } catch (Throwable e) {
-        handler.failed(e, attachment);
-        return;
-      }
-      handler.completed(n, attachment);
-    });
+    onIoThread(() -> channel.read(dst), attachment, handler);
   }
 
   @Override
   public <A> void write(ByteBuffer src, long timeout, TimeUnit unit, A attachment,
       CompletionHandler<Integer, ? super A> handler) {
-    io.execute(() -> {
-      int n;
-      try {
-        n = channel.write(src);
-      } catch (Throwable e) {
-        handler.failed(e, attachment);
-        return;
-      }
-      handler.completed(n, attachment);
-    });
+    onIoThread(() -> channel.write(src), attachment, handler);
   }
 
   @Override
@@ -77,30 +59,30 @@ final class UnixSocketAdapter extends AsynchronousSocketChannel {
   @Override
   public <A> void read(ByteBuffer[] dsts, int offset, int length, long timeout, TimeUnit unit, A attachment,
       CompletionHandler<Long, ? super A> handler) {
-    io.execute(() -> {
-      long n;
-      try {
-        n = channel.read(dsts, offset, length);
-      } catch (Throwable e) {
-        handler.failed(e, attachment);
-        return;
-      }
-      handler.completed(n, attachment);
-    });
+    onIoThread(() -> channel.read(dsts, offset, length), attachment, handler);
   }
 
   @Override
   public <A> void write(ByteBuffer[] srcs, int offset, int length, long timeout, TimeUnit unit, A attachment,
       CompletionHandler<Long, ? super A> handler) {
+    onIoThread(() -> channel.write(srcs, offset, length), attachment, handler);
+  }
+
+  private interface BlockingCall<N> {
+    N run() throws IOException;
+  }
+
+  /** Runs one blocking call on the I/O pool and reports it to MINA's handler. */
+  private <N, A> void onIoThread(BlockingCall<N> call, A attachment, CompletionHandler<N, ? super A> handler) {
     io.execute(() -> {
-      long n;
+      N result;
       try {
-        n = channel.write(srcs, offset, length);
+        result = call.run();
       } catch (Throwable e) {
         handler.failed(e, attachment);
         return;
       }
-      handler.completed(n, attachment);
+      handler.completed(result, attachment);
     });
   }
 
