@@ -67,6 +67,8 @@ public final class ExecRunner implements AutoCloseable {
     // The relay, which only the sandbox's own supervisor can claim, is what authenticates the host;
     // its per-start key has nothing to verify against (the stock accept-all verifier warns per exec).
     client.setServerKeyVerifier((session, address, key) -> true);
+    // The SSH handshake is a chain of small messages through the relay: no Nagle delay on the loopback hop.
+    CoreModuleProperties.TCP_NODELAY.set(client, true);
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, settings.keepaliveInterval());
     CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, settings.keepaliveMaxMissed());
     // The sandbox daemon authorizes nothing itself (the gateway did): upstream's client sends auth
