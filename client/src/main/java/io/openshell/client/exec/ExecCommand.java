@@ -79,8 +79,7 @@ public final class ExecCommand implements Callable<Integer> {
     try (Api api = gateway.connect(environment, spec.commandLine().getErr())) {
       Sandbox sandbox = api.await(api.client().getSandbox(GetSandboxRequest.newBuilder().setName(name).build()), CALL).getSandbox();
       if (sandbox.getPhase() != SandboxPhase.SANDBOX_PHASE_READY) {
-        throw new CliException("sandbox '" + name + "' is not ready (phase: " + Progress.phaseName(sandbox.getPhase())
-            + "); wait for it to reach Ready state");
+        throw new CliException(notReady(name, sandbox.getPhase()));
       }
       ExecSandboxRequest.Builder request = ExecSandboxRequest.newBuilder()
           .setSandboxId(sandbox.getId())
@@ -122,6 +121,13 @@ public final class ExecCommand implements Callable<Integer> {
   private static void write(OutputStream stream, com.google.protobuf.ByteString data) throws IOException {
     data.writeTo(stream);
     stream.flush();
+  }
+
+  /** Upstream's wording (UPSTREAM.md §F), with the phase spelt as upstream prints it ("Provisioning"). */
+  static String notReady(String name, SandboxPhase phase) {
+    String upper = Progress.phaseName(phase);
+    String spelt = upper.charAt(0) + upper.substring(1).toLowerCase(java.util.Locale.ROOT);
+    return "sandbox '" + name + "' is not ready (phase: " + spelt + "); wait for it to reach Ready state";
   }
 
   /** {@code KEY=VALUE} pairs, checked here only for shape; the gateway checks the key's characters. */

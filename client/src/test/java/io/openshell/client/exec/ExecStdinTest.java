@@ -26,6 +26,12 @@ class ExecStdinTest {
   }
 
   @Test
+  void notReadySaysThePhaseAndWhatToDo() {
+    assertEquals("sandbox 'box' is not ready (phase: Provisioning); wait for it to reach Ready state",
+        ExecCommand.notReady("box", io.openshell.protocol.v1.SandboxPhase.SANDBOX_PHASE_PROVISIONING));
+  }
+
+  @Test
   void environmentPairsKeepTheirValuesVerbatim() {
     assertEquals(Map.of("A", "x=y", "B", ""), ExecCommand.environmentVariables(List.of("A=x=y", "B=")));
     assertThrows(CliException.class, () -> ExecCommand.environmentVariables(List.of("=v")));
