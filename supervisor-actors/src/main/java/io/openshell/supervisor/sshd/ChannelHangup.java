@@ -27,7 +27,12 @@ final class ChannelHangup {
       ProcessSignals.signal(pid, ProcessSignals.SIGHUP);
       ProcessSignals.signal(pid, ProcessSignals.SIGCONT);
     }
-    timer.schedule(() -> killRemaining(sessionId, channelLabel), grace.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      timer.schedule(() -> killRemaining(sessionId, channelLabel), grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException daemonStopping) {
+      // The daemon is stopping and will not be there after the grace: no process outlives it.
+      killRemaining(sessionId, channelLabel);
+    }
   }
 
   private static void killRemaining(long sessionId, String channelLabel) {

@@ -234,7 +234,13 @@ final class ChannelProgram implements Command {
   public void destroy(ChannelSession channel) {
     Process running = process;
     if (running != null && hungUp.compareAndSet(false, true)) {
-      ChannelHangup.hangUp(running.pid(), label, settings.hangupGrace(), timer);
+      // Scanning /proc and signalling happen on the hang-up thread, not on MINA's I/O thread.
+      Runnable hangUp = () -> ChannelHangup.hangUp(running.pid(), label, settings.hangupGrace(), timer);
+      try {
+        timer.execute(hangUp);
+      } catch (java.util.concurrent.RejectedExecutionException daemonStopping) {
+        hangUp.run();
+      }
     }
   }
 }
