@@ -52,7 +52,12 @@ class RelayBenchmark {
     sink = new CountingSink(dir.resolve("sink.sock"));
     sandboxId = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName("bench").build())
         .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
-    ProcessBuilder builder = new ProcessBuilder(Repo.java(), "-Dopenshell.supervisor.ssh.daemon=off", "-jar", Repo.jar("supervisor-actors", "openshell-supervisor").toString())
+    List<String> command = new ArrayList<>(List.of(Repo.java(), "-Dopenshell.supervisor.ssh.daemon=off"));
+    // e.g. -Dbench.supervisor.jvm-args=-XX:StartFlightRecording=filename=/tmp/supervisor.jfr to profile it.
+    String extraJvmArgs = System.getProperty("bench.supervisor.jvm-args", "").trim();
+    if (!extraJvmArgs.isEmpty()) command.addAll(Arrays.asList(extraJvmArgs.split("\\s+")));
+    command.addAll(List.of("-jar", Repo.jar("supervisor-actors", "openshell-supervisor").toString()));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.log").toFile());
     builder.environment().put("OPENSHELL_ENDPOINT", "http://127.0.0.1:" + gateway.running.port());
     builder.environment().put("OPENSHELL_SANDBOX_ID", sandboxId);

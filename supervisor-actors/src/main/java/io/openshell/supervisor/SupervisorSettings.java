@@ -18,7 +18,8 @@ public record SupervisorSettings(
     String instanceId,
     SessionSettings session,
     int relayFrameBytes,
-    SshDaemonSettings ssh) {
+    SshDaemonSettings ssh,
+    int relayPrefetchFrames) {
 
   public static SupervisorSettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.supervisor");
@@ -34,6 +35,7 @@ public record SupervisorSettings(
         UUID.randomUUID().toString(),
         SessionSettings.fromConfig(c.getConfig("session")),
         (int) c.getMemorySize("relay.frame-size").toBytes(),
-        SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")));
+        SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")),
+        c.getInt("relay.prefetch-frames"));
   }
 }
