@@ -56,6 +56,15 @@ final class GatewayClient implements AutoCloseable {
     }
   }
 
+  io.openshell.protocol.v1.CreateSshSessionResponse sshSession(String sandboxId) {
+    try {
+      return client.createSshSession(io.openshell.protocol.v1.CreateSshSessionRequest.newBuilder().setSandboxId(sandboxId).build())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("CreateSshSession failed: " + e.getMessage(), e);
+    }
+  }
+
   /** What one ExecSandbox call produced; stdout is kept only up to 1 MiB but always hashed. */
   record ExecOutcome(String stdout, String stdoutSha256, long stdoutBytes, String stderr, Integer exitCode, Throwable failure) {}
 
