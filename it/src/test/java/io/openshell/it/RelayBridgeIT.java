@@ -42,8 +42,10 @@ class RelayBridgeIT {
   static void start() throws Exception {
     dir = Files.createTempDirectory("relay-bridge-it");
     gateway = TestGateway.start("sqlite::memory:", dir, new AcceptingDriver(),
-        // The bridges run in this JVM too: give their blocking socket I/O room for 1,000 relays.
-        "pekko.actor.default-blocking-io-dispatcher.thread-pool-executor.fixed-pool-size = 2100");
+        // The bridges run in this JVM too: give their blocking socket I/O room for 1,000 relays, and
+        // the supervisor's one connection room for 1,000 concurrent streams.
+        "pekko.actor.default-blocking-io-dispatcher.thread-pool-executor.fixed-pool-size = 2100\n"
+            + "pekko.http.server.http2.max-concurrent-streams = 1100");
     echo = new UnixEchoServer(dir.resolve("ssh.sock"));
   }
 
