@@ -68,6 +68,13 @@ public final class Main {
       });
     }
     init(system, settings);
+    if (config.getBoolean("openshell.supervisor.class-data-training")) {
+      // A run whose only purpose is to load the classes a supervisor start loads, so the gateway can
+      // archive them for later starts (-XX:ArchiveClassesAtExit writes the archive when the JVM exits).
+      system.scheduler().scheduleOnce(config.getDuration("openshell.supervisor.class-data-training-time"),
+          system::terminate, system.executionContext());
+      system.getWhenTerminated().thenRun(() -> System.exit(0));
+    }
   }
 
   /** Flags/env on top of openshell-supervisor.conf and reference.conf. */

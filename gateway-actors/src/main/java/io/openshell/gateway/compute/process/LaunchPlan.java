@@ -22,6 +22,12 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
   }
 
   static LaunchPlan of(DriverSandbox sandbox, Path workspace, ProcessDriverSettings settings, boolean isolate) {
+    return of(sandbox, workspace, settings, isolate, java.util.Optional.empty());
+  }
+
+  /** With {@code classData}, the supervisor JVM maps that class-data archive (bound read-only into bubblewrap). */
+  static LaunchPlan of(DriverSandbox sandbox, Path workspace, ProcessDriverSettings settings, boolean isolate,
+      java.util.Optional<Path> classData) {
     String id = sandbox.getId();
     Map<String, String> env = new LinkedHashMap<>();
     env.put("HOME", isolate ? "/sandbox" : workspace.toString());
@@ -38,14 +44,17 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
     env.putAll(sandbox.getSpec().getTemplate().getEnvironmentMap());
     env.putAll(sandbox.getSpec().getEnvironmentMap());
 
+    List<String> supervisor = classData.map(archive -> SupervisorClassData.withArchive(settings.supervisorCommand(), archive))
+        .orElse(settings.supervisorCommand());
     List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
-    if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand()));
-    command.addAll(settings.supervisorCommand());
+    if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand(), classData));
+    command.addAll(supervisor);
     return new LaunchPlan(List.copyOf(command), Map.copyOf(env), isolate ? Path.of("/") : workspace, isolate);
   }
 
   /** Own pid/ipc/uts/mount namespaces, host trees read-only, a writable /sandbox, private /tmp and /run. */
-  private static List<String> bwrap(DriverSandbox sandbox, Path workspace, List<String> supervisorCommand) {
+  private static List<String> bwrap(DriverSandbox sandbox, Path workspace, List<String> supervisorCommand,
+      java.util.Optional<Path> classData) {
     // Mounts apply in argument order: the private /tmp and /run come first, so a host tree bound
     // later (the JDK or the supervisor's jars may live under /tmp) is not hidden by them.
     List<String> args = new ArrayList<>(List.of("bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
@@ -72,6 +81,7 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
       Path tree = part.endsWith(".jar") ? path.getParent() : path.getParent().getParent();
       if (tree != null && !tree.startsWith("/usr")) args.addAll(List.of("--ro-bind", tree.toString(), tree.toString()));
     }
+    classData.ifPresent(archive -> args.addAll(List.of("--ro-bind", archive.toString(), archive.toString())));
     args.addAll(List.of("--dir", "/sandbox", "--bind", workspace.toString(), "/sandbox",
         "--hostname", hostname(sandbox.getName()), "--chdir", "/sandbox", "--"));
     return args;

@@ -50,6 +50,7 @@ public final class ProcessDriver implements ComputeDriver {
   private final Source<WatchSandboxesEvent, NotUsed> live;
   private final ExecutorService spawner;
   private final boolean isolate;
+  private final SupervisorClassData classData;
 
   private ProcessDriver(ActorSystem<?> system, ProcessDriverSettings settings) {
     this.system = system;
@@ -77,6 +78,8 @@ public final class ProcessDriver implements ComputeDriver {
     live.runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system); // keeps the hub draining with no watcher
     this.registry = system.systemActorOf(Registry.create(this), "process-driver-" + java.util.UUID.randomUUID(), Props.empty());
     log.info("process driver: {}", isolate ? "sandboxes isolated with bubblewrap" : "bubblewrap unavailable, sandboxes run as plain child processes");
+    this.classData = SupervisorClassData.forCommand(settings.stateDir().resolve("class-data"), settings.supervisorCommand());
+    if (settings.classDataSharing()) classData.prepare(system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   public static ProcessDriver create(ActorSystem<?> system, ProcessDriverSettings settings) {
@@ -262,7 +265,8 @@ public final class ProcessDriver implements ComputeDriver {
                 return Behaviors.same();
               }
               Path sandboxDir = driver.settings.stateDir().resolve("sandboxes").resolve(sandbox.getId());
-              LaunchPlan plan = LaunchPlan.of(sandbox, sandboxDir.resolve("workspace"), driver.settings, driver.isolate);
+              LaunchPlan plan = LaunchPlan.of(sandbox, sandboxDir.resolve("workspace"), driver.settings, driver.isolate,
+                  driver.classData.archive());
               DriverSandbox starting = driver.observed(sandbox,
                   condition("Ready", "False", "Starting", "Supervisor process is starting"), false);
               sandboxes.put(sandbox.getId(), starting);

@@ -8,7 +8,7 @@ import java.util.List;
 /** {@code openshell.gateway.process-driver} plus what the gateway decides at start (endpoint, command). */
 public record ProcessDriverSettings(Path stateDir, String gatewayEndpoint, List<String> supervisorCommand,
     Isolation isolation, Duration stopGrace, Duration restartInitial, Duration restartMax, int crashLoopExits,
-    Duration crashLoopWindow) {
+    Duration crashLoopWindow, boolean classDataSharing) {
 
   public enum Isolation { AUTO, BWRAP, NONE }
 
@@ -18,6 +18,7 @@ public record ProcessDriverSettings(Path stateDir, String gatewayEndpoint, List<
     return new ProcessDriverSettings(stateDir, gatewayEndpoint, List.copyOf(supervisorCommand),
         Isolation.valueOf(c.getString("isolation").toUpperCase(java.util.Locale.ROOT)),
         c.getDuration("stop-grace"), c.getDuration("restart.initial"), c.getDuration("restart.max"),
-        c.getInt("restart.crash-loop-exits"), c.getDuration("restart.crash-loop-window"));
+        c.getInt("restart.crash-loop-exits"), c.getDuration("restart.crash-loop-window"),
+        c.getBoolean("class-data-sharing"));
   }
 }

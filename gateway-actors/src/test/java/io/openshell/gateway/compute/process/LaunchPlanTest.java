@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LaunchPlanTest {
   private static final ProcessDriverSettings SETTINGS = new ProcessDriverSettings(Path.of("/state"), "http://gw:1",
       List.of("/usr/bin/java", "-jar", "/tmp/checkout/supervisor-actors/target/openshell-supervisor.jar"),
-      ProcessDriverSettings.Isolation.BWRAP, Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60));
+      ProcessDriverSettings.Isolation.BWRAP, Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60), true);
 
   @Test
   void privateTmpIsMountedBeforeHostTreesThatMayLiveUnderIt() throws Exception {
@@ -20,7 +20,7 @@ class LaunchPlanTest {
     java.nio.file.Files.writeString(jar, "jar");
     ProcessDriverSettings settings = new ProcessDriverSettings(Path.of("/state"), "http://gw:1",
         List.of("/usr/bin/java", "-jar", jar.toString()), ProcessDriverSettings.Isolation.BWRAP,
-        Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60));
+        Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30), 5, Duration.ofSeconds(60), true);
     LaunchPlan plan = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), settings, true);
     List<String> command = plan.command();
     int tmpfs = command.indexOf("/tmp");
@@ -37,5 +37,27 @@ class LaunchPlanTest {
     assertEquals("/state/ws", plan.environment().get("HOME"));
     assertEquals("/tmp/openshell-abc/ssh.sock", plan.environment().get("OPENSHELL_SSH_SOCKET_PATH"));
     assertEquals(Path.of("/state/ws"), plan.workingDirectory());
+  }
+
+  @Test
+  void aClassDataArchiveIsMappedByTheSupervisorJvmAndBoundReadOnlyIntoBubblewrap() {
+    Path archive = Path.of("/state/class-data/supervisor-0123456789abcdef.jsa");
+    LaunchPlan plan = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), SETTINGS, true,
+        java.util.Optional.of(archive));
+    List<String> command = plan.command();
+    int java = command.lastIndexOf("/usr/bin/java");
+    assertEquals(List.of("/usr/bin/java", "-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds*=off", "-jar"),
+        command.subList(java, java + 5));
+    int bind = command.indexOf(archive.toString()) - 1;
+    assertEquals(List.of("--ro-bind", archive.toString(), archive.toString()), command.subList(bind, bind + 3));
+    assertTrue(bind < command.lastIndexOf("--"), "bound before bubblewrap's own arguments end: " + command);
+  }
+
+  @Test
+  void withoutAnArchiveTheSupervisorCommandIsUnchanged() {
+    LaunchPlan plan = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), SETTINGS, false,
+        java.util.Optional.empty());
+    assertEquals(List.of("setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/java", "-jar",
+        "/tmp/checkout/supervisor-actors/target/openshell-supervisor.jar"), plan.command());
   }
 }

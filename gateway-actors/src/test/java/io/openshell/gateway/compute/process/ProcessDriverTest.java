@@ -32,7 +32,7 @@ class ProcessDriverTest {
 
   private static ProcessDriver driver(Path state, ProcessDriverSettings.Isolation isolation, List<String> command) {
     return ProcessDriver.create(testKit.system(), new ProcessDriverSettings(state, "http://127.0.0.1:1", command, isolation,
-        Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(1), 5, Duration.ofSeconds(60)));
+        Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(1), 5, Duration.ofSeconds(60), false));
   }
 
   private static DriverSandbox sandbox(String name) {
