@@ -4,6 +4,7 @@ import io.openshell.gateway.sandbox.SandboxView;
 import io.openshell.protocol.compute.v1.DriverPlatformEvent;
 import io.openshell.protocol.v1.PlatformEvent;
 import io.openshell.protocol.v1.SandboxLogLine;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,8 +28,9 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * watcher holds nothing here but its one parked request, and one that fell behind the bound is told how
  * many entries it missed instead of making the buffer grow.
  *
- * <p>A buffer lives until its sandbox is removed (seen on the sandbox views topic). Logs are in memory
- * only: a gateway restart starts them empty.
+ * <p>A buffer exists for sandboxes known to exist (a view seen on the sandbox views topic, a checked
+ * push, a driver event) and lives until its sandbox is removed. Logs are in memory only: a gateway
+ * restart starts them empty.
  */
 public final class SandboxLogs {
 
@@ -70,6 +72,10 @@ public final class SandboxLogs {
 
   /** Ids of removed sandboxes remembered so late lines do not bring a buffer back. */
   private static final int REMEMBERED_REMOVALS = 4096;
+  /** Gateway lines for ids not (yet) known to be sandboxes: at most this many ids, lines each, characters each. */
+  private static final int LIMBO_IDS = 128;
+  private static final int LIMBO_LINES_PER_ID = 8;
+  private static final int LIMBO_MESSAGE_CHARS = 2048;
 
   public static Behavior<Command> create(LogSettings settings, ActorRef<Topic.Command<SandboxView>> views) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
@@ -95,6 +101,13 @@ public final class SandboxLogs {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
       return size() > REMEMBERED_REMOVALS;
+    }
+  };
+
+  private final Map<String, List<SandboxLogLine>> limbo = new LinkedHashMap<>(64, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, List<SandboxLogLine>> eldest) {
+      return size() > LIMBO_IDS;
     }
   };
 
@@ -126,12 +139,29 @@ public final class SandboxLogs {
     return Behaviors.same();
   }
 
+  /**
+   * A gateway line goes to its sandbox's buffer only once the sandbox is known to exist (seen on the
+   * views topic, or checked by a push): the id in a gateway line may come from a client (a Hello or a
+   * tunnel header for a sandbox that does not exist), and such ids must not create buffers. Lines for a
+   * not-yet-known id wait in a small bounded limbo, because a sandbox's own line ("supervisor session
+   * connected") is logged just before its new view is published.
+   */
   private Behavior<Command> onGatewayLine(GatewayLine message) {
     String id = message.line().getSandboxId();
     if (removed.containsKey(id)) return Behaviors.same();
-    buffer(id).append(message.line());
-    wake(id);
+    if (buffers.containsKey(id)) {
+      buffers.get(id).append(message.line());
+      wake(id);
+    } else {
+      List<SandboxLogLine> waiting = limbo.computeIfAbsent(id, unknown -> new ArrayList<>());
+      if (waiting.size() < LIMBO_LINES_PER_ID) waiting.add(limboSized(message.line()));
+    }
     return Behaviors.same();
+  }
+
+  private static SandboxLogLine limboSized(SandboxLogLine line) {
+    return line.getMessage().length() <= LIMBO_MESSAGE_CHARS ? line
+        : line.toBuilder().setMessage(line.getMessage().substring(0, LIMBO_MESSAGE_CHARS) + " …").build();
   }
 
   private Behavior<Command> onEvent(RecordEvent message) {
@@ -184,9 +214,16 @@ public final class SandboxLogs {
   }
 
   private Behavior<Command> onViewChanged(ViewChanged changed) {
-    if (!changed.view().removed()) return Behaviors.same();
     String id = changed.view().id();
+    if (!changed.view().removed()) {
+      if (!buffers.containsKey(id) && !removed.containsKey(id)) {
+        buffer(id);
+        wake(id);
+      }
+      return Behaviors.same();
+    }
     removed.put(id, Boolean.TRUE);
+    limbo.remove(id);
     buffers.remove(id);
     for (Iterator<Parked> it = parked.values().iterator(); it.hasNext(); ) {
       Follow request = it.next().request();
@@ -205,8 +242,16 @@ public final class SandboxLogs {
     return Behaviors.same();
   }
 
+  /** The sandbox's buffer, created (with any gateway lines waiting in limbo) when it is first known. */
   private SandboxLogBuffer buffer(String sandboxId) {
-    return buffers.computeIfAbsent(sandboxId, id -> new SandboxLogBuffer(id, settings));
+    SandboxLogBuffer buffer = buffers.get(sandboxId);
+    if (buffer == null) {
+      buffer = new SandboxLogBuffer(sandboxId, settings);
+      buffers.put(sandboxId, buffer);
+      List<SandboxLogLine> waiting = limbo.remove(sandboxId);
+      if (waiting != null) waiting.forEach(buffer::append);
+    }
+    return buffer;
   }
 
   /** Answers the followers of this sandbox that wait for news. */

@@ -113,4 +113,27 @@ class SandboxLogsTest {
     logs.tell(new SandboxLogs.Usage("a", usage.getRef()));
     assertEquals(0, usage.receiveMessage().lines(), "a late push does not bring the buffer back");
   }
+
+  @Test
+  void gatewayLinesCreateNoBufferForIdsThatAreNoSandboxButWaitForASandboxThatAppears() {
+    Started started = start("views-6");
+    ActorRef<SandboxLogs.Command> logs = started.logs();
+    for (int i = 0; i < 1000; i++) {
+      logs.tell(new SandboxLogs.GatewayLine(line("made-up-" + i, "supervisor session registration failed sandbox_id=made-up-" + i)));
+    }
+    logs.tell(new SandboxLogs.GatewayLine(line("real", "supervisor session connected sandbox_id=real")));
+    TestProbe<SandboxLogs.Usage.Reply> usage = testKit.createTestProbe();
+    logs.tell(new SandboxLogs.Usage("real", usage.getRef()));
+    SandboxLogs.Usage.Reply before = usage.receiveMessage();
+    assertEquals(0, before.buffers(), "client-chosen ids create no buffers");
+
+    started.views().tell(Topic.publish(new SandboxView("real", "real", new byte[0], 0, Phase.READY, List.of(), "", 3, false)));
+    usage.awaitAssert(Duration.ofSeconds(5), () -> {
+      logs.tell(new SandboxLogs.Usage("real", usage.getRef()));
+      SandboxLogs.Usage.Reply after = usage.receiveMessage();
+      assertEquals(1, after.buffers());
+      assertEquals(1, after.lines(), "the line logged just before the sandbox's view arrived is kept");
+      return null;
+    });
+  }
 }
