@@ -5,6 +5,9 @@ import io.openshell.gateway.api.OpenShellService;
 import io.openshell.gateway.compute.ComputeRuntime;
 import io.openshell.gateway.exec.ExecRunner;
 import io.openshell.gateway.exec.ExecSettings;
+import io.openshell.gateway.logs.GatewayLogCapture;
+import io.openshell.gateway.logs.LogSettings;
+import io.openshell.gateway.logs.SandboxLogs;
 import io.openshell.gateway.persistence.JournalSchema;
 import io.openshell.gateway.relay.RelayBudget;
 import io.openshell.gateway.relay.RelayDirectory;
@@ -78,6 +81,9 @@ public final class Gateway {
     ActorRef<RelayBudget.Command> relayBudget = system.systemActorOf(
         RelayBudget.create(settings.relays().maxPendingPerNode()), "relay-budget", Props.empty());
     Relays relays = new Relays(system, relayBudget, settings.relays());
+    LogSettings logSettings = LogSettings.fromConfig(system.settings().config().getConfig("openshell.gateway"));
+    ActorRef<SandboxLogs.Command> logs = system.systemActorOf(SandboxLogs.create(logSettings, views), "sandbox-logs", Props.empty());
+    GatewayLogCapture.install(system, logs);
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("openshell.blocking-dispatcher"));
     ExecRunner exec = ExecRunner.start(system, ExecSettings.fromConfig(system.settings().config().getConfig("openshell.gateway")), blocking);
@@ -117,7 +123,7 @@ public final class Gateway {
       Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes(),
           (name, sandboxId) -> SandboxNames.release(system, name, sandboxId), settings.relays(),
           sandboxId -> sshSessions.tell(new SshSessions.DeleteForSandbox(sandboxId))));
-      ComputeRuntime.start(system, driver, catalog);
+      ComputeRuntime.start(system, driver, catalog, logs);
       return new Bound(binding, healthBinding);
     }).thenCompose(bound -> SshTunnelServer.bind(system, admission).thenApply(tunnel -> {
       // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.
@@ -129,7 +135,7 @@ public final class Gateway {
       SshGatewayEndpoint sshEndpoint = new SshGatewayEndpoint(settings.tunnel().advertisedHost(), tunnelAddress.getPort(),
           "http", settings.tunnel().connectPath());
       OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
-          relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint);
+          relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint, logs, logSettings);
       Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
       Function<HttpRequest, CompletionStage<HttpResponse>> http =
           httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);

@@ -27,12 +27,13 @@ final class GatewayProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static GatewayProcess start(Path stateDir, String dbUrl) throws Exception {
+  static GatewayProcess start(Path stateDir, String dbUrl, String... extraFlags) throws Exception {
     Files.createDirectories(stateDir);
     Path log = stateDir.resolve("gateway-" + System.nanoTime() + ".log");
-    ProcessBuilder builder = new ProcessBuilder(List.of(Repo.java(), "-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
-        "--port", "0", "--state-dir", stateDir.toString(), "--db-url", dbUrl, "--disable-tls"))
-        .redirectErrorStream(true);
+    List<String> command = new java.util.ArrayList<>(List.of(Repo.java(), "-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
+        "--port", "0", "--state-dir", stateDir.toString(), "--db-url", dbUrl, "--disable-tls"));
+    command.addAll(List.of(extraFlags));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Process process = builder.start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
     Thread pump = new Thread(() -> {

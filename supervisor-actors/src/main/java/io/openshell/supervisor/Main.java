@@ -3,6 +3,9 @@ package io.openshell.supervisor;
 import ch.qos.logback.classic.Level;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.openshell.protocol.v1.OpenShellClient;
+import io.openshell.supervisor.logs.LogShipper;
+import io.openshell.supervisor.logs.LogShippingSettings;
 import io.openshell.supervisor.session.GatewaySession;
 import io.openshell.supervisor.sshd.SandboxSshDaemon;
 import java.io.IOException;
@@ -98,8 +101,25 @@ public final class Main {
         settings.endpoint(),
         settings.instanceId(),
         settings.sshSocketPath());
+    GatewaySession.SessionListener listener = GatewaySession.SessionListener.NONE;
+    LogShippingSettings shipping = LogShippingSettings.fromConfig(system.settings().config());
+    if (shipping.enabled()) {
+      ActorRef<LogShipper.Command> shipper = system.systemActorOf(
+          LogShipper.create(shipping, settings.sandboxId(), settings.instanceId()), "log-shipper", Props.empty());
+      listener = new GatewaySession.SessionListener() {
+        @Override
+        public void live(OpenShellClient client) {
+          shipper.tell(new LogShipper.SessionLive(client));
+        }
+
+        @Override
+        public void lost() {
+          shipper.tell(LogShipper.SessionLost.INSTANCE);
+        }
+      };
+    }
     return system.systemActorOf(
-        Behaviors.supervise(GatewaySession.create(settings))
+        Behaviors.supervise(GatewaySession.create(settings, listener))
             .onFailure(
                 SupervisorStrategy.restartWithBackoff(
                     settings.session().reconnectInitial(), settings.session().reconnectMax(), 0.2)),

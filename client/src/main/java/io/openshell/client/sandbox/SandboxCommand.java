@@ -40,7 +40,7 @@ import picocli.CommandLine.Parameters;
 /** {@code openshell sandbox create|get|list|delete}, and the ssh-based connect|upload|download|ssh-config. */
 @Command(name = "sandbox", description = "Create, inspect, use and delete sandboxes.",
     subcommands = {SandboxCommand.Create.class, SandboxCommand.Get.class, SandboxCommand.ListCommand.class, SandboxCommand.Delete.class,
-        ExecCommand.class, ConnectCommand.class, UploadCommand.class, DownloadCommand.class, SshConfigCommand.class})
+        ExecCommand.class, WatchCommand.class, ConnectCommand.class, UploadCommand.class, DownloadCommand.class, SshConfigCommand.class})
 public final class SandboxCommand implements Runnable {
   private static final Duration CALL = Duration.ofSeconds(120);
 

@@ -1,6 +1,9 @@
 package io.openshell.gateway.api;
 
 import io.grpc.Status;
+import io.openshell.gateway.logs.LogFilter;
+import io.openshell.gateway.logs.LogSettings;
+import io.openshell.gateway.logs.SandboxLogs;
 import io.openshell.gateway.sandbox.NameGenerator;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxCatalog;
@@ -69,12 +72,15 @@ public final class OpenShellService implements OpenShellPowerApi {
   private final ActorRef<SshSessions.Command> sshSessions;
   private final SshGatewayEndpoint sshEndpoint;
   private final NameGenerator names = new NameGenerator(new SecureRandom());
+  private final SandboxLogsApi logs;
 
   public OpenShellService(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog,
       ActorRef<Topic.Command<SandboxView>> views, SandboxSettings sandboxSettings, SessionSettings sessionSettings,
       ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings, Relays relays, ExecRunner exec,
-      ActorRef<SshSessions.Command> sshSessions, SshGatewayEndpoint sshEndpoint) {
+      ActorRef<SshSessions.Command> sshSessions, SshGatewayEndpoint sshEndpoint, ActorRef<SandboxLogs.Command> logs,
+      LogSettings logSettings) {
     this.system = system;
+    this.logs = new SandboxLogsApi(system, logs, logSettings, sandboxSettings);
     this.sharding = ClusterSharding.get(system);
     this.catalog = catalog;
     this.views = views;
@@ -178,6 +184,12 @@ public final class OpenShellService implements OpenShellPowerApi {
   public Source<SandboxStreamEvent, NotUsed> watchSandbox(WatchSandboxRequest in, Metadata metadata) {
     String id = in.getId();
     if (id.isEmpty()) return Source.failed(GrpcErrors.of(Status.Code.INVALID_ARGUMENT, "id is required"));
+    LogFilter.Parsed filter = LogFilter.parse(in.getLogSourcesList(), in.getLogMinLevel(), in.getLogSinceMs());
+    if (filter instanceof LogFilter.Invalid invalid) {
+      return Source.failed(GrpcErrors.of(Status.Code.INVALID_ARGUMENT, invalid.message()));
+    }
+    // Without any follow_* flag the watch follows status, as it did before logs and events existed.
+    boolean followStatus = in.getFollowStatus() || (!in.getFollowLogs() && !in.getFollowEvents());
     // Subscribe before reading the snapshot so no change between the two is missed; views are whole
     // snapshots, so when a slow watcher's buffer fills, dropping the oldest loses nothing.
     Pair<ActorRef<SandboxView>, Source<SandboxView, NotUsed>> live = ActorSource.<SandboxView>actorRef(
@@ -196,8 +208,15 @@ public final class OpenShellService implements OpenShellPowerApi {
         .mapConcat(view -> view.map(java.util.List::of).orElse(java.util.List.of()))
         .takeWhile(view -> !view.removed(), true);
     if (in.getStopOnTerminal()) updates = updates.takeWhile(view -> !view.phase().isTerminal(), true);
-    return updates
-        .map(view -> SandboxStreamEvent.newBuilder().setSandbox(ProtoMapping.toProto(view)).build())
+    // The snapshot always comes first; later status changes only when following status. The status
+    // side also ends the whole watch (stop_on_terminal, or the sandbox removed).
+    Source<SandboxStreamEvent, NotUsed> status = updates.zipWithIndex()
+        .filter(indexed -> followStatus || indexed.second() == 0)
+        .map(indexed -> SandboxStreamEvent.newBuilder().setSandbox(ProtoMapping.toProto(indexed.first())).build());
+    if (in.getFollowLogs() || in.getFollowEvents()) {
+      status = status.merge(logs.follow(in, ((LogFilter.Valid) filter).filter()), true);
+    }
+    return status
         .mapError(grpcErrors())
         .watchTermination((notUsed, done) -> {
           done.whenComplete((ok, failure) -> views.tell(Topic.unsubscribe(live.first())));
@@ -315,20 +334,16 @@ public final class OpenShellService implements OpenShellPowerApi {
         .thenApply(revoked -> RevokeSshSessionResponse.newBuilder().setRevoked(revoked.revoked()).build()));
   }
 
-  // --- not yet served by this gateway ---------------------------------------------------------
+  // --- logs -----------------------------------------------------------------------------------
 
   @Override
   public CompletionStage<GetSandboxLogsResponse> getSandboxLogs(GetSandboxLogsRequest in, Metadata metadata) {
-    return CompletableFuture.failedFuture(unimplemented("GetSandboxLogs"));
+    return mapped(logs.get(in));
   }
 
   @Override
   public CompletionStage<PushSandboxLogsResponse> pushSandboxLogs(Source<PushSandboxLogsRequest, NotUsed> in, Metadata metadata) {
-    return CompletableFuture.failedFuture(unimplemented("PushSandboxLogs"));
-  }
-
-  private static Throwable unimplemented(String rpc) {
-    return GrpcErrors.of(Status.Code.UNIMPLEMENTED, rpc + " is not served by this gateway version (" + VERSION + ")");
+    return mapped(logs.push(in));
   }
 
   // --- helpers --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.openshell.gateway.compute;
 
+import io.openshell.gateway.logs.SandboxLogs;
 import io.openshell.gateway.sandbox.DriverMapping;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxCatalog;
@@ -32,12 +33,13 @@ public final class ComputeRuntime {
 
   private ComputeRuntime() {}
 
-  public static void start(ActorSystem<?> system, ComputeDriver driver, ActorRef<SandboxCatalog.Command> catalog) {
+  public static void start(ActorSystem<?> system, ComputeDriver driver, ActorRef<SandboxCatalog.Command> catalog,
+      ActorRef<SandboxLogs.Command> logs) {
     ClusterSharding sharding = ClusterSharding.get(system);
     RestartSettings restart = RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2);
     // One event at a time keeps each sandbox's observations in the driver's order.
     RestartSource.withBackoff(restart, () -> driver.watchSandboxes(WatchSandboxesRequest.getDefaultInstance()))
-        .mapAsync(1, event -> deliver(sharding, event))
+        .mapAsync(1, event -> deliver(sharding, logs, event))
         .runWith(Sink.ignore(), system);
 
     AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog, SandboxCatalog.AllExisting::new,
@@ -51,7 +53,8 @@ public final class ComputeRuntime {
         });
   }
 
-  private static CompletionStage<Done> deliver(ClusterSharding sharding, WatchSandboxesEvent event) {
+  private static CompletionStage<Done> deliver(ClusterSharding sharding, ActorRef<SandboxLogs.Command> logs,
+      WatchSandboxesEvent event) {
     switch (event.getPayloadCase()) {
       case SANDBOX -> {
         var sandbox = event.getSandbox().getSandbox();
@@ -70,6 +73,7 @@ public final class ComputeRuntime {
         log.info("platform event sandbox_id={} source={} type={} reason={}: {}", platform.getSandboxId(),
             platform.getEvent().getSource(), platform.getEvent().getType(), platform.getEvent().getReason(),
             platform.getEvent().getMessage());
+        logs.tell(new SandboxLogs.RecordEvent(platform.getSandboxId(), SandboxLogs.fromDriver(platform.getEvent())));
         return CompletableFuture.completedFuture(Done.getInstance());
       }
       default -> {

@@ -15,6 +15,8 @@ public final class NetworkActivities {
       try {
         URI uri = URI.create(url.trim());
         String host = uri.getHost() == null ? "" : uri.getHost();
+        // An IPv6 literal is an address, not "[::1]": OCSF's hostname holds the bare form.
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
         return new Endpoint(host, Math.max(uri.getPort(), 0));
       } catch (IllegalArgumentException e) {
         return new Endpoint("", 0);

@@ -108,14 +108,33 @@ public final class GatewaySession {
     }
   }
 
+  /** Told when a session becomes live (with the client it runs on) and when it ends. */
+  public interface SessionListener {
+    SessionListener NONE = new SessionListener() {
+      @Override
+      public void live(OpenShellClient client) {}
+
+      @Override
+      public void lost() {}
+    };
+
+    void live(OpenShellClient client);
+
+    void lost();
+  }
+
   public static Behavior<Command> create(SupervisorSettings settings) {
+    return create(settings, SessionListener.NONE);
+  }
+
+  public static Behavior<Command> create(SupervisorSettings settings, SessionListener listener) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers -> {
                   OpenShellClient client =
                       OpenShellClient.create(grpcClientSettings(settings, context.getSystem()), context.getSystem());
-                  return new GatewaySession(settings, context, timers, client).dialNow(settings.session().initialBackoff(), 0);
+                  return new GatewaySession(settings, context, timers, client, listener).dialNow(settings.session().initialBackoff(), 0);
                 }));
   }
 
@@ -155,13 +174,16 @@ public final class GatewaySession {
   /** Live relay bridges by channel id; touched only by this actor. */
   private final Map<String, ActorRef<RelayBridge.Command>> bridges = new HashMap<>();
   private final ActorRef<RelayBridge.Report> bridgeReports;
+  private final SessionListener listener;
 
   private GatewaySession(
       SupervisorSettings settings,
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      OpenShellClient client) {
+      OpenShellClient client,
+      SessionListener listener) {
     this.settings = settings;
+    this.listener = listener;
     this.session = settings.session();
     this.context = context;
     this.timers = timers;
@@ -281,6 +303,7 @@ public final class GatewaySession {
     Duration deadAfter = period.multipliedBy(session.deadGatewayFactor());
     OcsfLog.emit(NetworkActivities.sessionEstablished(gatewayEndpoint, sessionId, heartbeatSecs));
     log.info("supervisor session live sandbox_id={} session_id={}", sandboxId, sessionId);
+    listener.live(client);
     timers.startTimerWithFixedDelay(HEARTBEAT_TIMER, HeartbeatTick.INSTANCE, period);
     timers.startSingleTimer(SILENCE_TIMER, new GatewaySilent(connection.generation()), deadAfter);
     // A live session proves the path works: the next failure starts again at the initial delay.
@@ -393,6 +416,7 @@ public final class GatewaySession {
   }
 
   private Behavior<Command> reconnectLater(Connection connection, ReconnectBackoff backoff) {
+    listener.lost();
     connection.close();
     timers.cancel(HANDSHAKE_TIMER);
     timers.cancel(HEARTBEAT_TIMER);
@@ -424,6 +448,7 @@ public final class GatewaySession {
   }
 
   private Behavior<Command> stopped(Connection connection) {
+    listener.lost();
     if (connection != null) {
       connection.close();
     }
