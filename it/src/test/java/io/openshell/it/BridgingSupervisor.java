@@ -19,6 +19,7 @@ import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
  */
 final class BridgingSupervisor implements AutoCloseable {
   private final SourceQueueWithComplete<SupervisorMessage> control;
+  private final org.apache.pekko.actor.Cancellable heartbeats;
 
   BridgingSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Path sshSocket, int frameSize) {
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
@@ -31,6 +32,11 @@ final class BridgingSupervisor implements AutoCloseable {
       return Behaviors.same();
     }), "bridge-reports-" + UUID.randomUUID(), Props.empty());
     control.offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(sandboxId)).build());
+    // Heartbeats as the real supervisor sends them: a busy machine may take longer than the gateway's
+    // dead-peer window (3 heartbeat periods) to run a test, and a silent session would be dropped.
+    SupervisorMessage heartbeat = SupervisorMessage.newBuilder().setHeartbeat(SupervisorHeartbeat.getDefaultInstance()).build();
+    heartbeats = Source.tick(java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5), heartbeat)
+        .toMat(Sink.foreach(control::offer), org.apache.pekko.stream.javadsl.Keep.left()).run(system);
     client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
       if (message.hasRelayOpen()) {
         String channelId = message.getRelayOpen().getChannelId();
@@ -42,6 +48,7 @@ final class BridgingSupervisor implements AutoCloseable {
 
   @Override
   public void close() {
+    heartbeats.cancel();
     control.complete();
   }
 }

@@ -6,7 +6,6 @@ import io.openshell.protocol.v1.SandboxPhase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -33,14 +32,10 @@ class ClassDataSharingIT {
       client.create("cds");
       Awaits.require(GatewayProcess.startupPatience(), "sandbox READY",
           () -> client.get("cds").getPhase() == SandboxPhase.SANDBOX_PHASE_READY);
-      Optional<ProcessHandle> supervisor = gateway.process.toHandle().descendants()
-          .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)
-              && p.info().commandLine().map(c -> c.contains("openshell-supervisor")).orElse(false))
-          .findFirst();
-      assertTrue(supervisor.isPresent(), "the sandbox's supervisor JVM");
-      String commandLine = supervisor.get().info().commandLine().orElse("");
+      long supervisor = Processes.supervisorJvm(client.get("cds").getId());
+      String commandLine = Processes.cmdline(supervisor);
       assertTrue(commandLine.contains("-XX:SharedArchiveFile=" + archive), commandLine);
-      String maps = Files.readString(Path.of("/proc", Long.toString(supervisor.get().pid()), "maps"));
+      String maps = Files.readString(Path.of("/proc", Long.toString(supervisor), "maps"));
       assertTrue(maps.contains(archive.getFileName().toString()), "the supervisor JVM mapped the archive");
     }
   }

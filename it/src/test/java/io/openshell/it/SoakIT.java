@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,14 +80,6 @@ class SoakIT {
     }
   }
 
-  private static long supervisorPid() {
-    Optional<ProcessHandle> supervisor = gateway.process.toHandle().descendants()
-        .filter(p -> p.info().commandLine().map(c -> c.contains("openshell-supervisor")).orElse(false)
-            && p.info().command().map(c -> c.endsWith("java")).orElse(false))
-        .findFirst();
-    return supervisor.orElseThrow(() -> new AssertionError("no supervisor process under the gateway")).pid();
-  }
-
   /** Opens a relay through the tunnel, reads the daemon's SSH banner, and hangs up. */
   private static void tunnelCycle(CreateSshSessionResponse session) throws IOException {
     try (ConnectClient connect = new ConnectClient(new InetSocketAddress("127.0.0.1", session.getGatewayPort()))) {
@@ -132,7 +123,7 @@ class SoakIT {
       tunnelCycle(session);
       execCycle();
     }
-    long supervisor = supervisorPid();
+    long supervisor = Processes.supervisorJvm(sandbox.getId());
     Usage gatewayBefore = Usage.of(gateway.process.pid());
     Usage supervisorBefore = Usage.of(supervisor);
     double heapBefore = gatewayLiveHeapMiB();
