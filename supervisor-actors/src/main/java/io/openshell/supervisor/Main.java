@@ -88,7 +88,7 @@ public final class Main {
         "openshell supervisor starting (sandbox_id={}, sandbox={}, endpoint={}, instance_id={}, ssh_socket={})",
         settings.sandboxId(),
         settings.sandboxName(),
-        settings.endpoint(),
+        settings.endpoints(),
         settings.instanceId(),
         settings.sshSocketPath());
     return system.systemActorOf(
