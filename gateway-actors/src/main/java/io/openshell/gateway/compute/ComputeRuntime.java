@@ -40,13 +40,23 @@ public final class ComputeRuntime {
         .mapAsync(1, event -> deliver(sharding, event))
         .runWith(Sink.ignore(), system);
 
+    reconcileAll(system, catalog, "gateway start");
+  }
+
+  /**
+   * Asks every existing sandbox to make its node's driver run it again (or finish deleting it). A
+   * sandbox that already runs there is left alone (the driver answers ALREADY_EXISTS).
+   */
+  public static void reconcileAll(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog, String why) {
+    ClusterSharding sharding = ClusterSharding.get(system);
     AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog, SandboxCatalog.AllExisting::new,
             ASK_TIMEOUT, system.scheduler())
         .thenAccept(page -> {
-          log.info("reconciling {} sandboxes with the compute driver", page.sandboxes().size());
+          log.info("reconciling {} sandboxes with the compute driver ({})", page.sandboxes().size(), why);
           Source.from(page.sandboxes())
               .mapAsync(4, view -> sharding.entityRefFor(Sandbox.ENTITY_KEY, view.id())
-                  .<Done>ask(Sandbox.Reconcile::new, ASK_TIMEOUT))
+                  .<Done>ask(Sandbox.Reconcile::new, ASK_TIMEOUT)
+                  .exceptionally(failure -> logged(view.id(), failure)))
               .runWith(Sink.ignore(), system);
         });
   }
