@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.javadsl.RestartSource;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -29,6 +30,9 @@ import org.slf4j.LoggerFactory;
 public final class ComputeRuntime {
   private static final Logger log = LoggerFactory.getLogger(ComputeRuntime.class);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration RECONCILE_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+  private static final int RECONCILE_ATTEMPTS = 6;
+  private static final Duration RECONCILE_RETRY_DELAY = Duration.ofSeconds(2);
 
   private ComputeRuntime() {}
 
@@ -53,10 +57,16 @@ public final class ComputeRuntime {
             ASK_TIMEOUT, system.scheduler())
         .thenAccept(page -> {
           log.info("reconciling {} sandboxes with the compute driver ({})", page.sandboxes().size(), why);
+          // Retried: right after a node is removed a message may still go to its dead shard region
+          // (and be lost) until the coordinator has reallocated the shard. Reconcile is idempotent.
           Source.from(page.sandboxes())
-              .mapAsync(4, view -> sharding.entityRefFor(Sandbox.ENTITY_KEY, view.id())
-                  .<Done>ask(Sandbox.Reconcile::new, ASK_TIMEOUT)
-                  .exceptionally(failure -> logged(view.id(), failure)))
+              .mapAsync(4, view -> Patterns.retry(() -> sharding.entityRefFor(Sandbox.ENTITY_KEY, view.id())
+                          .<Done>ask(Sandbox.Reconcile::new, RECONCILE_ATTEMPT_TIMEOUT),
+                      RECONCILE_ATTEMPTS, RECONCILE_RETRY_DELAY, system)
+                  .exceptionally(failure -> {
+                    log.warn("could not reconcile sandbox_id={}: {}", view.id(), failure.toString());
+                    return Done.getInstance();
+                  }))
               .runWith(Sink.ignore(), system);
         });
   }

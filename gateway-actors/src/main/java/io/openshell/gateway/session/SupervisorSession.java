@@ -234,13 +234,13 @@ public final class SupervisorSession {
           .onMessage(Superseded.class, superseded -> {
             context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
                 sandboxId, sessionId, superseded.bySessionId());
-            outbound.complete();
+            completeOutbound();
             return Behaviors.stopped();
           })
           .onMessage(Close.class, close -> {
             context.getLog().info("supervisor session closed by gateway sandbox_id={} session_id={}: {}",
                 sandboxId, sessionId, close.reason());
-            outbound.complete();
+            completeOutbound();
             tellDisconnected();
             return Behaviors.stopped();
           })
@@ -278,10 +278,20 @@ public final class SupervisorSession {
 
     private Behavior<Command> registerAgain() {
       var sandbox = ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
-      context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(30),
+      // Short: a message sent while the shard is being reallocated can be lost; the retry resends it.
+      context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(10),
           replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), replyTo),
           (accepted, failure) -> failure == null ? new RegisteredAgain(accepted) : new RegisterAgainFailed(failure));
       return Behaviors.same();
+    }
+
+    /** Completes the response stream; it may already have ended with the call. */
+    private void completeOutbound() {
+      try {
+        outbound.complete();
+      } catch (IllegalStateException alreadyEnded) {
+        // the supervisor's call ended first and took the queue with it
+      }
     }
 
     private boolean offer(GatewayMessage message) {
@@ -291,7 +301,7 @@ public final class SupervisorSession {
     private Behavior<Command> end(String why) {
       context.getLog().info("supervisor session ended sandbox_id={} session_id={}: {}", sandboxId, sessionId, why);
       tellDisconnected();
-      outbound.complete();
+      completeOutbound();
       return Behaviors.stopped();
     }
 
