@@ -96,7 +96,10 @@ class ClusterSimulationIT {
 
   @AfterAll
   static void stop() throws Exception {
-    for (ActorTestKit node : nodes) node.shutdownTestKit();
+    // All at once and with patience: each node leaves the cluster on its way down, which on a loaded
+    // machine takes longer than the testkit's 10 s default.
+    for (ActorTestKit node : nodes) node.system().terminate();
+    for (ActorTestKit node : nodes) node.system().getWhenTerminated().toCompletableFuture().get(90, TimeUnit.SECONDS);
     if (schema != null) schema.close();
     if (postgres != null) postgres.close();
   }
@@ -169,6 +172,38 @@ class ClusterSimulationIT {
     Source.single(ByteString.fromArray(upload)).runWith(connection.sink(), clientNode.system());
     assertEquals(sha256(upload), sha256(toSupervisor.second().toCompletableFuture().get(60, TimeUnit.SECONDS).toArray()),
         "1 MiB from the client's node reaches the supervisor's");
+  }
+
+  @Test
+  void sixtyFourOpensFromThreeNodesAdmitExactlyThirtyTwoForOneSandbox() {
+    String id = createSandbox("capped");
+    List<TestProbe<StatusReply<RelayConnection>>> clients = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      ActorTestKit node = nodes.get(i % nodes.size());
+      TestProbe<StatusReply<RelayConnection>> client = node.createTestProbe();
+      clients.add(client);
+      // No session: the admitted opens wait (2 s), the rest are refused at once by the one entity.
+      ClusterSharding.get(node.system()).entityRefFor(Sandbox.ENTITY_KEY, id)
+          .tell(new Sandbox.OpenRelay(UUID.randomUUID().toString(), Duration.ofSeconds(2), client.getRef()));
+    }
+    int refused = 0;
+    int timedOut = 0;
+    for (TestProbe<StatusReply<RelayConnection>> client : clients) {
+      @SuppressWarnings("unchecked")
+      StatusReply<RelayConnection> reply = client.expectMessageClass(StatusReply.class, Duration.ofSeconds(30));
+      assertTrue(reply.isError());
+      var problem = (io.openshell.gateway.sandbox.SandboxProblem) reply.getError();
+      if (problem.getMessage().equals("per-sandbox relay limit reached (32 in flight for " + id + ")")) {
+        assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, problem.code());
+        refused++;
+      } else {
+        assertEquals("supervisor session not connected", problem.getMessage());
+        assertEquals(io.grpc.Status.Code.UNAVAILABLE, problem.code());
+        timedOut++;
+      }
+    }
+    assertEquals(32, refused);
+    assertEquals(32, timedOut);
   }
 
   private static String createSandbox(String name) {
