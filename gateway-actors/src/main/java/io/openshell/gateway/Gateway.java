@@ -2,6 +2,8 @@ package io.openshell.gateway;
 
 import io.openshell.gateway.api.HttpRoutes;
 import io.openshell.gateway.api.OpenShellService;
+import io.openshell.gateway.cluster.ClusterMembership;
+import io.openshell.gateway.cluster.SandboxRelocation;
 import io.openshell.gateway.compute.ComputeRuntime;
 import io.openshell.gateway.exec.ExecRunner;
 import io.openshell.gateway.exec.ExecSettings;
@@ -34,8 +36,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -68,10 +68,13 @@ public final class Gateway {
 
   public static CompletionStage<Running> init(ActorSystem<?> system, GatewaySettings settings, JournalSchema database,
       DriverFactory drivers) {
-    // Single node: join ourselves, so the one sharded code path also serves a cluster.
-    Cluster cluster = Cluster.get(system);
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    // A single node joins itself, so the one sharded code path also serves a cluster.
+    return ClusterMembership.joinAndAwaitUp(system, settings.cluster())
+        .thenCompose(up -> initMember(system, settings, database, drivers));
+  }
 
+  private static CompletionStage<Running> initMember(ActorSystem<?> system, GatewaySettings settings, JournalSchema database,
+      DriverFactory drivers) {
     ActorRef<Topic.Command<SandboxView>> views = system.systemActorOf(
         Topic.create(SandboxView.class, "sandbox-views"), "sandbox-views", Props.empty());
     ActorRef<SandboxCatalog.Command> catalog = system.systemActorOf(
@@ -124,6 +127,11 @@ public final class Gateway {
           (name, sandboxId) -> SandboxNames.release(system, name, sandboxId), settings.relays(),
           sandboxId -> sshSessions.tell(new SshSessions.DeleteForSandbox(sandboxId))));
       ComputeRuntime.start(system, driver, catalog, logs);
+      if (settings.cluster().clustered()) {
+        system.systemActorOf(SandboxRelocation.create(catalog), "sandbox-relocation", Props.empty());
+      }
+      // On SIGTERM the listener stops accepting, then open calls (relays among them) get this long.
+      binding.addToCoordinatedShutdown(settings.cluster().drainTimeout(), system);
       return new Bound(binding, healthBinding);
     }).thenCompose(bound -> SshTunnelServer.bind(system, admission).thenApply(tunnel -> {
       // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.

@@ -47,6 +47,15 @@ public final class GatewayFlags {
   @Option(names = "--ssh-connect-path", description = "Path of the SSH tunnel, on the tunnel port (CONNECT) and the main port (WebSocket) (default /connect/ssh).")
   String sshConnectPath;
 
+  @Option(names = "--cluster-seed", description = "host:port[,host:port…] of seed nodes' cluster ports: join a cluster (needs a postgresql --db-url). Env OPENSHELL_CLUSTER_SEEDS.")
+  String clusterSeeds;
+
+  @Option(names = "--cluster-port", description = "This node's cluster (artery) port; a seed node needs a fixed one (default 0 = any free port). Env OPENSHELL_CLUSTER_PORT.")
+  Integer clusterPort;
+
+  @Option(names = "--cluster-host", description = "Address of this node's cluster port, as the other nodes reach it (default 127.0.0.1). Env OPENSHELL_CLUSTER_HOST.")
+  String clusterHost;
+
   @Option(names = "--disable-tls", description = "Serve plaintext (development).")
   boolean disableTls;
 
@@ -79,6 +88,9 @@ public final class GatewayFlags {
     config = set(config, "ssh-tunnel.host", sshGatewayHost);
     config = set(config, "ssh-tunnel.port", sshGatewayPort);
     config = set(config, "ssh-tunnel.connect-path", sshConnectPath);
+    config = set(config, "cluster.seeds", clusterSeeds);
+    config = set(config, "cluster.port", clusterPort);
+    config = set(config, "cluster.host", clusterHost);
     if (disableTls) config = set(config, "disable-tls", true);
     if (disableGatewayAuth) config = set(config, "disable-gateway-auth", true);
     return config;

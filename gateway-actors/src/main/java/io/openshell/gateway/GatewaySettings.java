@@ -1,6 +1,7 @@
 package io.openshell.gateway;
 
 import com.typesafe.config.Config;
+import io.openshell.gateway.cluster.ClusterSettings;
 import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.session.SessionSettings;
@@ -12,7 +13,8 @@ import java.util.List;
 /** {@code openshell.gateway}, read once. */
 public record GatewaySettings(String host, int port, int healthPort, String dbUrl, Path stateDir,
     List<String> drivers, String grpcEndpoint, boolean disableTls, SessionSettings sessions,
-    SandboxSettings sandboxes, RelaySettings relays, TunnelSettings tunnel, SshSessionSettings sshSessions) {
+    SandboxSettings sandboxes, RelaySettings relays, TunnelSettings tunnel, SshSessionSettings sshSessions,
+    ClusterSettings cluster) {
 
   public static GatewaySettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.gateway");
@@ -21,7 +23,8 @@ public record GatewaySettings(String host, int port, int healthPort, String dbUr
         c.getString("db-url"), stateDir.isEmpty() ? defaultStateDir() : Path.of(stateDir).toAbsolutePath(),
         List.of(c.getString("drivers").split("\\s*,\\s*")), c.getString("grpc-endpoint"),
         c.getBoolean("disable-tls"), SessionSettings.fromConfig(c), SandboxSettings.fromConfig(c),
-        RelaySettings.fromConfig(c), TunnelSettings.fromConfig(c), SshSessionSettings.fromConfig(c));
+        RelaySettings.fromConfig(c), TunnelSettings.fromConfig(c), SshSessionSettings.fromConfig(c),
+        ClusterSettings.fromConfig(c));
   }
 
   /** {@code ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway}. */

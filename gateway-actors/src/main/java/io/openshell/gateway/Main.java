@@ -2,6 +2,7 @@ package io.openshell.gateway;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.openshell.gateway.compute.Drivers;
 import io.openshell.gateway.persistence.DatabaseUrl;
 import io.openshell.gateway.persistence.JournalConfig;
@@ -14,6 +15,9 @@ import picocli.CommandLine;
 
 /** Builds config and the actor system, then hands over to {@link Gateway#init}. */
 public final class Main {
+  /** Every node of a cluster must use the same system name: it is part of the cluster addresses. */
+  static final String SYSTEM_NAME = "openshell-gateway";
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -39,14 +43,28 @@ public final class Main {
     JournalSchema schema;
     try {
       db = DatabaseUrl.parse(settings.dbUrl(), settings.stateDir());
+      settings.cluster().requireSharedDatabase(db);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try {
       schema = JournalSchema.apply(db);
     } catch (Exception e) {
       System.err.println("error: cannot open the gateway database: " + e.getMessage());
       System.exit(1);
       return;
     }
-    Config config = overrides.withFallback(JournalConfig.forDatabase(db)).withFallback(ConfigFactory.load());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "openshell-gateway", config);
+    Config clusterConfig = settings.cluster().pekkoConfig(SYSTEM_NAME);
+    if (settings.cluster().clustered()) {
+      // A node the cluster downed (split-brain resolver) or that left must not linger as a zombie
+      // still serving its port: the JVM exits once coordinated shutdown is done.
+      clusterConfig = clusterConfig.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef(true));
+    }
+    Config config = overrides.withFallback(clusterConfig).withFallback(JournalConfig.forDatabase(db))
+        .withFallback(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "close-database", () -> {
       try {
         schema.close();

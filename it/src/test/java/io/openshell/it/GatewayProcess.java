@@ -28,11 +28,18 @@ final class GatewayProcess implements AutoCloseable {
   }
 
   static GatewayProcess start(Path stateDir, String dbUrl, String... extraFlags) throws Exception {
+    List<String> flags = new java.util.ArrayList<>(List.of("--port", "0", "--db-url", dbUrl));
+    flags.addAll(List.of(extraFlags));
+    return start(stateDir, flags);
+  }
+
+  /** A gateway with these flags (besides --state-dir and --disable-tls, which are always given). */
+  static GatewayProcess start(Path stateDir, List<String> flags) throws Exception {
     Files.createDirectories(stateDir);
     Path log = stateDir.resolve("gateway-" + System.nanoTime() + ".log");
-    List<String> command = new java.util.ArrayList<>(List.of(Repo.java(), "-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
-        "--port", "0", "--state-dir", stateDir.toString(), "--db-url", dbUrl, "--disable-tls"));
-    command.addAll(List.of(extraFlags));
+    List<String> command = new java.util.ArrayList<>(List.of(Repo.java(), "-jar",
+        Repo.jar("gateway-actors", "openshell-gateway").toString(), "--state-dir", stateDir.toString(), "--disable-tls"));
+    command.addAll(flags);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Process process = builder.start();
     CompletableFuture<Integer> port = new CompletableFuture<>();

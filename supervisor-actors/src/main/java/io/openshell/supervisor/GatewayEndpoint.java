@@ -30,6 +30,19 @@ public record GatewayEndpoint(String scheme, String host, int port) {
     return new GatewayEndpoint(scheme, host, port);
   }
 
+  /**
+   * A comma-separated list ({@code OPENSHELL_ENDPOINT} of a clustered gateway): the supervisor dials
+   * the first and fails over to the next on loss.
+   */
+  public static java.util.List<GatewayEndpoint> parseList(String urls) {
+    java.util.List<GatewayEndpoint> endpoints = new java.util.ArrayList<>();
+    for (String url : (urls == null ? "" : urls).split(",")) {
+      if (!url.isBlank()) endpoints.add(parse(url));
+    }
+    if (endpoints.isEmpty()) throw new IllegalArgumentException("invalid gateway endpoint '" + urls + "': no URL");
+    return java.util.List.copyOf(endpoints);
+  }
+
   public boolean tls() {
     return scheme.equals("https");
   }

@@ -98,7 +98,7 @@ public final class Main {
         "openshell supervisor starting (sandbox_id={}, sandbox={}, endpoint={}, instance_id={}, ssh_socket={})",
         settings.sandboxId(),
         settings.sandboxName(),
-        settings.endpoint(),
+        settings.endpoints(),
         settings.instanceId(),
         settings.sshSocketPath());
     GatewaySession.SessionListener listener = GatewaySession.SessionListener.NONE;

@@ -27,7 +27,7 @@ public final class SupervisorArgs {
       List.of("OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT", "OPENSHELL_TLS_KEY");
 
   public static final String USAGE =
-      "usage: openshell-supervisor --openshell-endpoint URL --sandbox-id ID [--sandbox NAME]"
+      "usage: openshell-supervisor --openshell-endpoint URL[,URL…] --sandbox-id ID [--sandbox NAME]"
           + " [--ssh-socket-path PATH]\n"
           + "  env: OPENSHELL_ENDPOINT, OPENSHELL_SANDBOX_ID, OPENSHELL_SANDBOX,"
           + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_LOG_LEVEL";
@@ -85,13 +85,14 @@ public final class SupervisorArgs {
       }
     }
 
-    GatewayEndpoint endpoint;
+    List<GatewayEndpoint> endpoints;
     try {
-      endpoint = GatewayEndpoint.parse(overrides.get("endpoint"));
+      endpoints = GatewayEndpoint.parseList(overrides.get("endpoint"));
     } catch (IllegalArgumentException e) {
       return new Invalid(e.getMessage(), USAGE_ERROR);
     }
-    if (endpoint.tls()) {
+    for (GatewayEndpoint endpoint : endpoints) {
+      if (!endpoint.tls()) continue;
       List<String> missing = TLS_ENV.stream().filter(k -> blank(env.get(k))).toList();
       String why =
           missing.isEmpty()

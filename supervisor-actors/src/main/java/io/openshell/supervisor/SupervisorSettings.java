@@ -4,14 +4,16 @@ import com.typesafe.config.Config;
 import io.openshell.supervisor.session.SessionSettings;
 import io.openshell.supervisor.sshd.SshDaemonSettings;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 /**
- * Typed {@code openshell.supervisor} settings. {@code instanceId} is a fresh UUID each time settings
+ * Typed {@code openshell.supervisor} settings. {@code endpoints} has one gateway URL, or several
+ * nodes of a clustered gateway in the order they are tried. {@code instanceId} is a fresh UUID each time settings
  * are read, which Main does once per process start.
  */
 public record SupervisorSettings(
-    GatewayEndpoint endpoint,
+    List<GatewayEndpoint> endpoints,
     String sandboxId,
     String sandboxName,
     Path sshSocketPath,
@@ -21,6 +23,11 @@ public record SupervisorSettings(
     SshDaemonSettings ssh,
     int relayPrefetchFrames) {
 
+  /** The first endpoint: the one a supervisor dials first. */
+  public GatewayEndpoint endpoint() {
+    return endpoints.get(0);
+  }
+
   public static SupervisorSettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.supervisor");
     String sandboxId = c.getString("sandbox-id");
@@ -28,7 +35,7 @@ public record SupervisorSettings(
       throw new IllegalArgumentException("openshell.supervisor.sandbox-id is required");
     }
     return new SupervisorSettings(
-        GatewayEndpoint.parse(c.getString("endpoint")),
+        GatewayEndpoint.parseList(c.getString("endpoint")),
         sandboxId,
         c.getString("sandbox-name"),
         Path.of(c.getString("ssh-socket-path")),

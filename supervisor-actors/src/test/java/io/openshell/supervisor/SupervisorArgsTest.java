@@ -121,4 +121,33 @@ class SupervisorArgsTest {
     assertEquals(new GatewayEndpoint("http", "gw", 80), GatewayEndpoint.parse("http://gw"));
     assertEquals(new GatewayEndpoint("http", "::1", 8080), GatewayEndpoint.parse("http://[::1]:8080/"));
   }
+
+  @Test
+  void commaSeparatedEndpointsAreTriedInTheGivenOrder() {
+    var result =
+        SupervisorArgs.parse(
+            new String[0],
+            Map.of("OPENSHELL_ENDPOINT", "http://127.0.0.1:8082, http://127.0.0.1:8083,http://127.0.0.1:8081",
+                "OPENSHELL_SANDBOX_ID", "sbx-1"));
+    var parsed = assertInstanceOf(SupervisorArgs.Parsed.class, result);
+    SupervisorSettings settings = SupervisorSettings.fromConfig(Main.config(parsed));
+    assertEquals(
+        java.util.List.of(
+            new GatewayEndpoint("http", "127.0.0.1", 8082),
+            new GatewayEndpoint("http", "127.0.0.1", 8083),
+            new GatewayEndpoint("http", "127.0.0.1", 8081)),
+        settings.endpoints());
+    assertEquals(new GatewayEndpoint("http", "127.0.0.1", 8082), settings.endpoint());
+  }
+
+  @Test
+  void oneBadEndpointInTheListIsAUsageError() {
+    var result =
+        SupervisorArgs.parse(
+            new String[0],
+            Map.of("OPENSHELL_ENDPOINT", "http://127.0.0.1:8082,ftp://gw", "OPENSHELL_SANDBOX_ID", "sbx-1"));
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, result);
+    assertEquals(2, invalid.exitCode());
+    assertTrue(invalid.message().startsWith("invalid gateway endpoint 'ftp://gw'"), invalid.message());
+  }
 }

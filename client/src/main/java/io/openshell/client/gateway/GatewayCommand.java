@@ -34,6 +34,15 @@ public final class GatewayCommand implements Runnable {
     @Option(names = "--drivers", defaultValue = "process", description = "Compute drivers. Default ${DEFAULT-VALUE}.")
     String drivers;
 
+    @Option(names = "--cluster-seed", description = "host:port[,host:port…] of seed nodes' cluster ports: join a cluster (needs a postgresql --db-url).")
+    String clusterSeeds;
+
+    @Option(names = "--cluster-port", description = "This node's cluster port (a seed node needs a fixed one).")
+    Integer clusterPort;
+
+    @Option(names = "--grpc-endpoint", description = "URL(s) sandboxes dial, comma-separated in the order they are tried (default: this gateway).")
+    String grpcEndpoint;
+
     @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
     boolean disableTls;
 
@@ -52,6 +61,9 @@ public final class GatewayCommand implements Runnable {
       LocalGateway local = new LocalGateway(environment);
       List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers, "--disable-tls"));
       if (dbUrl != null) args.addAll(List.of("--db-url", dbUrl));
+      if (clusterSeeds != null) args.addAll(List.of("--cluster-seed", clusterSeeds));
+      if (clusterPort != null) args.addAll(List.of("--cluster-port", Integer.toString(clusterPort)));
+      if (grpcEndpoint != null) args.addAll(List.of("--grpc-endpoint", grpcEndpoint));
       if (foreground) return local.runForeground(args);
       if (local.running().isPresent()) {
         throw new CliException("a local gateway already runs at " + local.running().get() + " (pid " + local.pid().orElse(-1L)

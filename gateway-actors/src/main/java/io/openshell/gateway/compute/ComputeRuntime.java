@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.javadsl.RestartSource;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -30,6 +31,9 @@ import org.slf4j.LoggerFactory;
 public final class ComputeRuntime {
   private static final Logger log = LoggerFactory.getLogger(ComputeRuntime.class);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration RECONCILE_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+  private static final int RECONCILE_ATTEMPTS = 6;
+  private static final Duration RECONCILE_RETRY_DELAY = Duration.ofSeconds(2);
 
   private ComputeRuntime() {}
 
@@ -42,13 +46,29 @@ public final class ComputeRuntime {
         .mapAsync(1, event -> deliver(sharding, logs, event))
         .runWith(Sink.ignore(), system);
 
+    reconcileAll(system, catalog, "gateway start");
+  }
+
+  /**
+   * Asks every existing sandbox to make its node's driver run it again (or finish deleting it). A
+   * sandbox that already runs there is left alone (the driver answers ALREADY_EXISTS).
+   */
+  public static void reconcileAll(ActorSystem<?> system, ActorRef<SandboxCatalog.Command> catalog, String why) {
+    ClusterSharding sharding = ClusterSharding.get(system);
     AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog, SandboxCatalog.AllExisting::new,
             ASK_TIMEOUT, system.scheduler())
         .thenAccept(page -> {
-          log.info("reconciling {} sandboxes with the compute driver", page.sandboxes().size());
+          log.info("reconciling {} sandboxes with the compute driver ({})", page.sandboxes().size(), why);
+          // Retried: right after a node is removed a message may still go to its dead shard region
+          // (and be lost) until the coordinator has reallocated the shard. Reconcile is idempotent.
           Source.from(page.sandboxes())
-              .mapAsync(4, view -> sharding.entityRefFor(Sandbox.ENTITY_KEY, view.id())
-                  .<Done>ask(Sandbox.Reconcile::new, ASK_TIMEOUT))
+              .mapAsync(4, view -> Patterns.retry(() -> sharding.entityRefFor(Sandbox.ENTITY_KEY, view.id())
+                          .<Done>ask(Sandbox.Reconcile::new, RECONCILE_ATTEMPT_TIMEOUT),
+                      RECONCILE_ATTEMPTS, RECONCILE_RETRY_DELAY, system)
+                  .exceptionally(failure -> {
+                    log.warn("could not reconcile sandbox_id={}: {}", view.id(), failure.toString());
+                    return Done.getInstance();
+                  }))
               .runWith(Sink.ignore(), system);
         });
   }

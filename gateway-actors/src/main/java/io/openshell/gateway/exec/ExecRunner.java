@@ -162,7 +162,7 @@ public final class ExecRunner implements AutoCloseable {
           ssh.close(true);
           throw new SandboxProblem(Status.Code.INTERNAL, "exec loopback was connected by another process; retry");
         }
-        incoming.handleWith(Flow.fromSinkAndSourceCoupled(relay.toSupervisor().getSink(), relay.fromSupervisor().getSource()), system);
+        incoming.handleWith(Flow.fromSinkAndSourceCoupled(relay.sink(), relay.fromSupervisor().getSource()), system);
         return ssh;
       }).whenComplete((ssh, failure) -> {
         if (failure != null) binding.unbind();

@@ -59,6 +59,8 @@ public final class RelayStreamHandler {
         .takeWhile(RelayFrame::hasData)
         .filter(frame -> !frame.getData().isEmpty())
         .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        // A supervisor may send frames up to the gRPC message limit; a stream ref element must be small.
+        .mapConcat(RelayConnection::elements)
         .viaMat(KillSwitches.single(), Keep.right())
         // When the supervisor's direction is over the relay actor has nothing left to close.
         .watchTermination((killSwitch, ended) -> {

@@ -72,7 +72,11 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   public record SupervisorDisconnected(String sessionId) implements Command {}
 
-  public record Accepted(String sandboxId, String sandboxName) implements CborSerializable {}
+  /**
+   * {@code entity} is this incarnation of the sandbox actor: the session watches it and registers
+   * again when the entity moves to another node (its shard handed over, or its node lost).
+   */
+  public record Accepted(String sandboxId, String sandboxName, ActorRef<Command> entity) implements CborSerializable {}
 
   /**
    * Open a relay to this sandbox's supervisor. Waits up to {@code sessionWait} for a session, then the
@@ -454,7 +458,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     // Relays waiting for a session, or sent to a superseded one, go to the new session at once.
     relays.forEach((channelId, relay) -> sendRelay(channelId, relay));
     context.getLog().info("supervisor session connected sandbox_id={} session_id={}", sandboxId, cmd.sessionId());
-    Accepted accepted = new Accepted(sandboxId, state.name());
+    Accepted accepted = new Accepted(sandboxId, state.name(), context.getSelf());
     return Effect().persist(new SupervisorSessionConnected(cmd.sessionId(), System.currentTimeMillis()))
         .thenRun(this::publish)
         .thenReply(cmd.replyTo(), s -> StatusReply.success(accepted));

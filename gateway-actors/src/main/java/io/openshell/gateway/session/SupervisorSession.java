@@ -70,6 +70,17 @@ public final class SupervisorSession {
 
   private record RelayStopped(String channelId) implements Command {}
 
+  /** The Sandbox entity this session registered with stopped: its shard moved or its node is gone. */
+  private record EntityStopped(ActorRef<Sandbox.Command> entity) implements Command {}
+
+  private enum RegisterAgain implements Command { INSTANCE }
+
+  private record RegisteredAgain(Sandbox.Accepted accepted) implements Command {}
+
+  private record RegisterAgainFailed(Throwable cause) implements Command {}
+
+  private static final Duration REGISTER_AGAIN_DELAY = Duration.ofSeconds(1);
+
   public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound,
       ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
@@ -87,6 +98,7 @@ public final class SupervisorSession {
     private final Map<String, ActorRef<Relay.Command>> relays = new HashMap<>();
     private final String sessionId = UUID.randomUUID().toString();
     private String sandboxId = "";
+    private ActorRef<Sandbox.Command> entity;
     private long lastInboundNanos = System.nanoTime();
 
     Connection(ActorContext<Command> context, TimerScheduler<Command> timers, SessionSettings settings,
@@ -145,6 +157,7 @@ public final class SupervisorSession {
             timers.startTimerAtFixedRate(HeartbeatTick.INSTANCE, settings.heartbeatInterval());
             timers.startTimerWithFixedDelay(DeadPeerCheck.INSTANCE, settings.heartbeatInterval());
             registered.ackTo().tell(Ack.INSTANCE);
+            watchEntity(registered.accepted().entity());
             return stash.unstashAll(live());
           })
           .onMessage(RegistrationFailed.class, failed -> {
@@ -221,19 +234,64 @@ public final class SupervisorSession {
           .onMessage(Superseded.class, superseded -> {
             context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
                 sandboxId, sessionId, superseded.bySessionId());
-            outbound.complete();
+            completeOutbound();
             return Behaviors.stopped();
           })
           .onMessage(Close.class, close -> {
             context.getLog().info("supervisor session closed by gateway sandbox_id={} session_id={}: {}",
                 sandboxId, sessionId, close.reason());
-            outbound.complete();
+            completeOutbound();
             tellDisconnected();
             return Behaviors.stopped();
+          })
+          .onMessage(EntityStopped.class, stopped -> {
+            if (!stopped.entity().equals(entity)) return Behaviors.same();
+            context.getLog().info("sandbox entity moved sandbox_id={} session_id={}; registering the session again",
+                sandboxId, sessionId);
+            entity = null;
+            return registerAgain();
+          })
+          .onMessage(RegisterAgain.class, again -> registerAgain())
+          .onMessage(RegisteredAgain.class, again -> {
+            watchEntity(again.accepted().entity());
+            context.getLog().info("supervisor session registered again sandbox_id={} session_id={}", sandboxId, sessionId);
+            return Behaviors.same();
+          })
+          .onMessage(RegisterAgainFailed.class, failed -> {
+            if (failed.cause() instanceof SandboxProblem problem && problem.code() == Status.Code.NOT_FOUND) {
+              return end("sandbox no longer exists");
+            }
+            // The shard may still be on its way to a surviving node: try again shortly.
+            timers.startSingleTimer(RegisterAgain.INSTANCE, REGISTER_AGAIN_DELAY);
+            return Behaviors.same();
           })
           .onMessage(StreamCompleted.class, done -> end("supervisor closed the stream"))
           .onMessage(StreamFailed.class, failed -> end("stream failed: " + failed.cause().getMessage()))
           .build();
+    }
+
+    private void watchEntity(ActorRef<Sandbox.Command> registeredWith) {
+      if (registeredWith == null) return;
+      entity = registeredWith;
+      context.watchWith(registeredWith, new EntityStopped(registeredWith));
+    }
+
+    private Behavior<Command> registerAgain() {
+      var sandbox = ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
+      // Short: a message sent while the shard is being reallocated can be lost; the retry resends it.
+      context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(10),
+          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), replyTo),
+          (accepted, failure) -> failure == null ? new RegisteredAgain(accepted) : new RegisterAgainFailed(failure));
+      return Behaviors.same();
+    }
+
+    /** Completes the response stream; it may already have ended with the call. */
+    private void completeOutbound() {
+      try {
+        outbound.complete();
+      } catch (IllegalStateException alreadyEnded) {
+        // the supervisor's call ended first and took the queue with it
+      }
     }
 
     private boolean offer(GatewayMessage message) {
@@ -243,7 +301,7 @@ public final class SupervisorSession {
     private Behavior<Command> end(String why) {
       context.getLog().info("supervisor session ended sandbox_id={} session_id={}: {}", sandboxId, sessionId, why);
       tellDisconnected();
-      outbound.complete();
+      completeOutbound();
       return Behaviors.stopped();
     }
 

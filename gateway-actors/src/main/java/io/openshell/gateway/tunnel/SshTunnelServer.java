@@ -87,7 +87,7 @@ public final class SshTunnelServer {
           return;
         }
         // The bytes that came right after the head are the first ones the sandbox sees.
-        toSandbox.complete(relay.toSupervisor().getSink());
+        toSandbox.complete(relay.sink());
         toClient.complete(Source.single(ESTABLISHED).concat(relay.fromSupervisor().getSource()));
       });
     });

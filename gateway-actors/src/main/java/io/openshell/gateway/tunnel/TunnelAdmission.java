@@ -75,20 +75,29 @@ public final class TunnelAdmission {
   }
 
   /** The gateway's own backend: the SSH session singleton, the sandbox entities and the relay plane. */
+  private static final Duration CLUSTER_ATTEMPT = Duration.ofSeconds(5);
+
   public static Backend clusterBackend(ActorSystem<?> system, ActorRef<SshSessions.Command> sessions, Relays relays,
       Duration askTimeout) {
     ClusterSharding sharding = ClusterSharding.get(system);
+    // In a cluster a question sent while the SSH-session singleton or a shard moves off a lost node goes
+    // to the dead node and is never answered: ask in short attempts, again, within the same patience.
+    Duration attempt = askTimeout.compareTo(CLUSTER_ATTEMPT) < 0 ? askTimeout : CLUSTER_ATTEMPT;
+    int attempts = (int) Math.max(1, askTimeout.toMillis() / attempt.toMillis());
+    java.util.function.BiPredicate<Object, Throwable> unanswered =
+        (answer, failure) -> failure != null && cause(failure) instanceof java.util.concurrent.TimeoutException;
     return new Backend() {
       @Override
       public CompletionStage<TokenVerdict> checkToken(String token, String sandboxId) {
-        return AskPattern.ask(sessions, replyTo -> new SshSessions.Check(token, sandboxId, replyTo), askTimeout,
-            system.scheduler());
+        return org.apache.pekko.pattern.Patterns.retry(() -> AskPattern.<SshSessions.Command, TokenVerdict>ask(sessions,
+                replyTo -> new SshSessions.Check(token, sandboxId, replyTo), attempt, system.scheduler()),
+            unanswered::test, attempts, Duration.ZERO, system);
       }
 
       @Override
       public CompletionStage<Optional<Phase>> sandboxPhase(String sandboxId) {
-        return sharding.entityRefFor(Sandbox.ENTITY_KEY, sandboxId)
-            .<SandboxView>askWithStatus(Sandbox.Get::new, askTimeout)
+        return org.apache.pekko.pattern.Patterns.retry(() -> sharding.entityRefFor(Sandbox.ENTITY_KEY, sandboxId)
+                .<SandboxView>askWithStatus(Sandbox.Get::new, attempt), unanswered::test, attempts, Duration.ZERO, system)
             .handle((view, failure) -> {
               if (failure == null) return Optional.of(view.phase());
               if (cause(failure) instanceof SandboxProblem p && p.code() == Status.Code.NOT_FOUND) return Optional.empty();

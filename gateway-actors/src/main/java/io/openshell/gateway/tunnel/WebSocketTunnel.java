@@ -79,7 +79,7 @@ public final class WebSocketTunnel extends AllDirectives {
       }
       Sink<Message, ?> toSandbox = Flow.<Message>create()
           .flatMapConcat(WebSocketTunnel::bytesOf)
-          .to(relay.toSupervisor().getSink());
+          .to(relay.sink());
       Source<Message, ?> toClient = relay.fromSupervisor().getSource().map(bytes -> (Message) BinaryMessage.create(bytes));
       return Flow.fromSinkAndSourceCoupled(toSandbox, toClient)
           .watchTermination((notUsed, done) -> {

@@ -14,6 +14,7 @@ import io.openshell.protocol.v1.RelayOpenResult;
 import io.openshell.protocol.v1.SupervisorHeartbeat;
 import io.openshell.protocol.v1.SupervisorHello;
 import io.openshell.protocol.v1.SupervisorMessage;
+import io.openshell.supervisor.GatewayEndpoint;
 import io.openshell.supervisor.SupervisorSettings;
 import io.openshell.supervisor.ocsf.NetworkActivities;
 import io.openshell.supervisor.ocsf.OcsfLog;
@@ -133,15 +134,15 @@ public final class GatewaySession {
             Behaviors.withTimers(
                 timers -> {
                   OpenShellClient client =
-                      OpenShellClient.create(grpcClientSettings(settings, context.getSystem()), context.getSystem());
+                      OpenShellClient.create(grpcClientSettings(settings.endpoint(), settings, context.getSystem()), context.getSystem());
                   return new GatewaySession(settings, context, timers, client, listener).dialNow(settings.session().initialBackoff(), 0);
                 }));
   }
 
   /** Netty client settings: plaintext, keepalive, connect timeout, identity-only responses. */
-  static GrpcClientSettings grpcClientSettings(SupervisorSettings settings, ActorSystem<?> system) {
+  static GrpcClientSettings grpcClientSettings(GatewayEndpoint endpoint, SupervisorSettings settings, ActorSystem<?> system) {
     SessionSettings s = settings.session();
-    return GrpcClientSettings.connectToServiceAt(settings.endpoint().host(), settings.endpoint().port(), system)
+    return GrpcClientSettings.connectToServiceAt(endpoint.host(), endpoint.port(), system)
         .withTls(false)
         // The session does its own reconnect backoff; the channel must never give up for good.
         .withConnectionAttempts(-1)
@@ -170,7 +171,9 @@ public final class GatewaySession {
   private final Materializer materializer;
   private final Logger log;
   private final String sandboxId;
-  private final NetworkActivities.Endpoint gatewayEndpoint;
+  private NetworkActivities.Endpoint gatewayEndpoint;
+  /** Which of {@code settings.endpoints()} the client dials; moves on after each lost or failed attempt. */
+  private int endpointIndex;
   /** Live relay bridges by channel id; touched only by this actor. */
   private final Map<String, ActorRef<RelayBridge.Command>> bridges = new HashMap<>();
   private final ActorRef<RelayBridge.Report> bridgeReports;
@@ -227,7 +230,7 @@ public final class GatewaySession {
                 Keep.left())
             .run(materializer);
     Connection connection = new Connection(generation, out.first(), killSwitch);
-    log.info("dialling gateway {} (sandbox_id={}, attempt {})", settings.endpoint(), sandboxId, backoff.attempt());
+    log.info("dialling gateway {} (sandbox_id={}, attempt {})", current(), sandboxId, backoff.attempt());
     connection.outbound().offer(
         SupervisorMessage.newBuilder()
             .setHello(
@@ -421,8 +424,13 @@ public final class GatewaySession {
     timers.cancel(HANDSHAKE_TIMER);
     timers.cancel(HEARTBEAT_TIMER);
     timers.cancel(SILENCE_TIMER);
+    if (settings.endpoints().size() > 1) {
+      // Several gateway nodes: the next attempt goes to the next one (the lost one may be dead).
+      endpointIndex = (endpointIndex + 1) % settings.endpoints().size();
+      renewClient();
+    }
     Duration delay = backoff.nextDelay(ThreadLocalRandom.current().nextDouble());
-    log.info("reconnecting to {} in {} (sandbox_id={})", settings.endpoint(), millis(delay), sandboxId);
+    log.info("reconnecting to {} in {} (sandbox_id={})", current(), millis(delay), sandboxId);
     timers.startSingleTimer(DIAL_TIMER, Dial.INSTANCE, delay);
     return waiting(backoff.failed(), connection.generation());
   }
@@ -434,7 +442,12 @@ public final class GatewaySession {
 
   private void renewClient() {
     client.close();
-    client = OpenShellClient.create(grpcClientSettings(settings, context.getSystem()), context.getSystem());
+    client = OpenShellClient.create(grpcClientSettings(current(), settings, context.getSystem()), context.getSystem());
+    gatewayEndpoint = new NetworkActivities.Endpoint(current().host(), current().port());
+  }
+
+  private GatewayEndpoint current() {
+    return settings.endpoints().get(endpointIndex);
   }
 
   private Behavior<Command> dropRelayOpen(RelayOpenRequested m) {
