@@ -34,6 +34,15 @@ public final class GatewayCommand implements Runnable {
     @Option(names = "--drivers", defaultValue = "process", description = "Compute drivers. Default ${DEFAULT-VALUE}.")
     String drivers;
 
+    @Option(names = "--vm-vcpus", description = "vCPUs per sandbox VM (--drivers vm; default 2).")
+    Integer vmVcpus;
+
+    @Option(names = "--vm-mem-mib", description = "Memory per sandbox VM in MiB (--drivers vm; default 2048).")
+    Integer vmMemMib;
+
+    @Option(names = "--vm-driver-state-dir", description = "VM driver state directory (--drivers vm; default <gateway state>/vm-driver).")
+    String vmDriverStateDir;
+
     @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
     boolean disableTls;
 
@@ -52,6 +61,9 @@ public final class GatewayCommand implements Runnable {
       LocalGateway local = new LocalGateway(environment);
       List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers, "--disable-tls"));
       if (dbUrl != null) args.addAll(List.of("--db-url", dbUrl));
+      if (vmVcpus != null) args.addAll(List.of("--vm-vcpus", vmVcpus.toString()));
+      if (vmMemMib != null) args.addAll(List.of("--vm-mem-mib", vmMemMib.toString()));
+      if (vmDriverStateDir != null) args.addAll(List.of("--vm-driver-state-dir", vmDriverStateDir));
       if (foreground) return local.runForeground(args);
       if (local.running().isPresent()) {
         throw new CliException("a local gateway already runs at " + local.running().get() + " (pid " + local.pid().orElse(-1L)
