@@ -63,7 +63,7 @@ public final class VmDriver implements ComputeDriver {
   private final CompletableFuture<Hypervisor> hypervisor;
   private final VmSandbox.Host host;
 
-  private VmDriver(ActorSystem<?> system, VmDriverSettings settings, VmSandbox.Host host) {
+  private VmDriver(ActorSystem<?> system, VmDriverSettings settings, VmSandbox.Host host, Hypervisor fixed) {
     this.system = system;
     this.settings = settings;
     // Fails the gateway's start when guests could never reach it (0.0.0.0, ::).
@@ -87,7 +87,7 @@ public final class VmDriver implements ComputeDriver {
     this.live = hub.second();
     live.runWith(Sink.ignore(), system);
     var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    this.hypervisor = CompletableFuture.supplyAsync(this::chooseHypervisor, blocking);
+    this.hypervisor = fixed != null ? CompletableFuture.completedFuture(fixed) : CompletableFuture.supplyAsync(this::chooseHypervisor, blocking);
     hypervisor.whenComplete((chosen, failure) -> {
       if (failure != null) log.error("VM driver cannot run VMs: {}", failure.getMessage());
       else log.info("VM driver ready: backend {}, {} vCPUs, {} MiB, guests dial {}", chosen.name(), settings.vcpus(),
@@ -97,11 +97,12 @@ public final class VmDriver implements ComputeDriver {
   }
 
   public static VmDriver create(ActorSystem<?> system, VmDriverSettings settings) {
-    return new VmDriver(system, settings, null);
+    return new VmDriver(system, settings, null, null);
   }
 
-  static VmDriver create(ActorSystem<?> system, VmDriverSettings settings, VmSandbox.Host host) {
-    return new VmDriver(system, settings, host);
+  /** With a given backend and host side (unit tests of the driver's lifecycle). */
+  static VmDriver create(ActorSystem<?> system, VmDriverSettings settings, VmSandbox.Host host, Hypervisor hypervisor) {
+    return new VmDriver(system, settings, host, hypervisor);
   }
 
   /** The backend once ready (for status output and tests). */
@@ -306,10 +307,14 @@ public final class VmDriver implements ComputeDriver {
     boolean tls = settings.tls().present();
     Map<String, String> env = GuestEnvironment.of(sandbox, guestEndpoint, tls);
     List<String> command = new ArrayList<>();
-    command.add(settings.javaHome().resolve("bin").resolve("java").toString());
-    command.addAll(settings.guestJvmOptions());
-    command.add("-jar");
-    command.add("/opt/openshell/supervisor/" + settings.supervisorJar().getFileName());
+    if (!settings.guestCommand().isEmpty()) {
+      command.addAll(settings.guestCommand());
+    } else {
+      command.add(settings.javaHome().resolve("bin").resolve("java").toString());
+      command.addAll(settings.guestJvmOptions());
+      command.add("-jar");
+      command.add("/opt/openshell/supervisor/" + settings.supervisorJar().getFileName());
+    }
     return new VmPlan(sandbox.getId(), settings.vcpus(), settings.memMib(), sandboxDir.resolve("rootfs"),
         sandboxDir.resolve("workspace"), settings.supervisorJar().toAbsolutePath().getParent(),
         sandboxDir.resolve("rootfs-console.log"), List.copyOf(command), env);

@@ -13,7 +13,7 @@ import java.util.Locale;
 public record VmDriverSettings(Path stateDir, Path cacheDir, int vcpus, int memMib, Backend backend, Accel accel,
     Duration accelProbeTimeout, String qemuBinary, Duration provisionTimeout, Duration stopGrace, Duration consolePoll,
     int consoleTailLines, String guestAddress, String hostAddress, String hostAlias, List<String> guestJvmOptions,
-    TlsMaterial tls, String gatewayEndpoint, Path supervisorJar, Path javaHome) {
+    List<String> guestCommand, TlsMaterial tls, String gatewayEndpoint, Path supervisorJar, Path javaHome) {
 
   public enum Backend { AUTO, QEMU, LIBKRUN }
 
@@ -47,7 +47,7 @@ public record VmDriverSettings(Path stateDir, Path cacheDir, int vcpus, int memM
         c.getDuration("accel-probe-timeout"), c.getString("qemu-binary"), c.getDuration("provision-timeout"),
         c.getDuration("stop-grace"), c.getDuration("console-poll"), c.getInt("console-tail-lines"),
         c.getString("guest-address"), c.getString("host-address"), c.getString("host-alias"),
-        List.copyOf(c.getStringList("guest-jvm-options")),
+        List.copyOf(c.getStringList("guest-jvm-options")), List.copyOf(c.getStringList("guest-command")),
         new TlsMaterial(c.getString("tls.ca"), c.getString("tls.cert"), c.getString("tls.key")),
         gatewayEndpoint, supervisorJar, javaHome);
   }
@@ -61,7 +61,7 @@ public record VmDriverSettings(Path stateDir, Path cacheDir, int vcpus, int memM
 
   public VmDriverSettings withProvisionTimeout(Duration timeout) {
     return new VmDriverSettings(stateDir, cacheDir, vcpus, memMib, backend, accel, accelProbeTimeout, qemuBinary, timeout,
-        stopGrace, consolePoll, consoleTailLines, guestAddress, hostAddress, hostAlias, guestJvmOptions, tls,
+        stopGrace, consolePoll, consoleTailLines, guestAddress, hostAddress, hostAlias, guestJvmOptions, guestCommand, tls,
         gatewayEndpoint, supervisorJar, javaHome);
   }
 }
