@@ -28,11 +28,19 @@ final class GatewayProcess implements AutoCloseable {
   }
 
   static GatewayProcess start(Path stateDir, String dbUrl) throws Exception {
+    return start(stateDir, dbUrl, List.of(), List.of());
+  }
+
+  /** With JVM options (e.g. -D settings) and extra gateway flags (e.g. --drivers vm). */
+  static GatewayProcess start(Path stateDir, String dbUrl, List<String> jvmOptions, List<String> flags) throws Exception {
     Files.createDirectories(stateDir);
     Path log = stateDir.resolve("gateway-" + System.nanoTime() + ".log");
-    ProcessBuilder builder = new ProcessBuilder(List.of(Repo.java(), "-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
-        "--port", "0", "--state-dir", stateDir.toString(), "--db-url", dbUrl, "--disable-tls"))
-        .redirectErrorStream(true);
+    List<String> command = new java.util.ArrayList<>(List.of(Repo.java()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
+        "--port", "0", "--state-dir", stateDir.toString(), "--db-url", dbUrl, "--disable-tls"));
+    command.addAll(flags);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Process process = builder.start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
     Thread pump = new Thread(() -> {
