@@ -30,6 +30,10 @@ class VmE2EIT {
     try (GatewayProcess gateway = GatewayProcess.start(state, "sqlite::memory:", List.of(), SMALL_VM)) {
       diagnosed(gateway, state, () -> {
         Cli cli = cli(gateway);
+        // The gateway prepared the assets at start; setup finds them cached (or prepares them).
+        Cli.Result setup = cli.run("vm", "setup");
+        assertEquals(0, setup.exitCode(), setup.toString());
+        assertTrue(setup.stdout().startsWith("VM assets ready in "), setup.toString());
         Cli.Result status = cli.run("status");
         assertEquals(0, status.exitCode(), status.toString());
         assertEquals("Connected", status.stdout().lines().findFirst().orElse(""), status.toString());

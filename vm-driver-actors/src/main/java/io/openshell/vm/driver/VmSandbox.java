@@ -275,8 +275,10 @@ final class VmSandbox {
               return removalPending();
             }
             context.getLog().info("VM sandbox state removed sandbox_id={}", id);
-            reports.deleted(id);
+            // The reply first: the gateway's sandbox entity may stop once the Deleted watch event
+            // reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
             replyTo.tell(StatusReply.success(true));
+            reports.deleted(id);
             return Behaviors.stopped();
           })
           .onMessage(Started.class, late -> {
