@@ -41,6 +41,8 @@ public final class GuestRootfs {
     Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n::1 localhost\n");
     Files.writeString(etc.resolve("hostname"), "sandbox\n");
     Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+    // QEMU's user-mode network answers DNS at the host address + 1 (10.0.2.3 for 10.0.2.2).
+    Files.writeString(etc.resolve("resolv.conf"), "nameserver " + dnsAddress(settings.hostAddress()) + "\n");
     // The JDK's conf/ links into /etc/java-<n>-openjdk; copy that tree so the guest JVM finds it.
     try (var trees = Files.list(Path.of("/etc"))) {
       for (Path tree : (Iterable<Path>) trees.filter(p -> p.getFileName().toString().matches("java-\\d+-openjdk"))::iterator) {
@@ -48,6 +50,11 @@ public final class GuestRootfs {
       }
     }
     copyTls(settings.tls(), rootfs.resolve("tls"));
+  }
+
+  static String dnsAddress(String hostAddress) {
+    int dot = hostAddress.lastIndexOf('.');
+    return hostAddress.substring(0, dot + 1) + (Integer.parseInt(hostAddress.substring(dot + 1)) + 1);
   }
 
   /** Copies CA, certificate and key as ca.crt, tls.crt, tls.key; the key readable by its owner only. */

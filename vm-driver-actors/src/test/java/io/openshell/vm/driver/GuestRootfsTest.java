@@ -54,5 +54,6 @@ class GuestRootfsTest {
     assertTrue(env.contains("GUEST_HOST_ALIAS='host.openshell.internal'"), env);
     assertTrue(Files.readString(rootfs.resolve("etc/passwd")).contains("sandbox:x:10001:10001:sandbox:/sandbox:"));
     assertFalse(Files.exists(rootfs.resolve("etc/shadow")));
+    assertEquals("nameserver 10.0.2.3\n", Files.readString(rootfs.resolve("etc/resolv.conf")));
   }
 }
