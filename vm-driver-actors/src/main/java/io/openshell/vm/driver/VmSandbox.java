@@ -103,6 +103,9 @@ final class VmSandbox {
     private boolean supervisorSeen;
     private boolean scanning;
     private boolean ended;
+    /** Files are being written and the launcher forked: a delete must wait or it races the writes. */
+    private boolean starting = true;
+    private Command deferredStop;
 
     Lifecycle(ActorContext<Command> context, TimerScheduler<Command> timers, VmPlan plan, List<String> launcher,
         Path sandboxDir, VmDriverSettings settings, Host host, Executor spawner, Executor blocking, Reports reports) {
@@ -145,13 +148,17 @@ final class VmSandbox {
       return Behaviors.receive(Command.class)
           .onMessage(Started.class, started -> {
             Process p = started.process();
+            starting = false;
             context.getLog().info("VM launcher started sandbox_id={} pid={}", id, p.pid());
-            reports.launched(id, p.pid());
             context.pipeToSelf(p.onExit(), (done, failure) -> failure == null ? new Exited(p, p.exitValue()) : new PollFailed(failure));
+            if (deferredStop != null) return stopNow(p, deferredStop);
+            reports.launched(id, p.pid());
             timers.startTimerWithFixedDelay(ConsoleTick.INSTANCE, settings.consolePoll());
             return running(p);
           })
           .onMessage(StartFailed.class, failed -> {
+            starting = false;
+            if (deferredStop != null) return stopNow(null, deferredStop);
             Throwable cause = failed.cause() instanceof java.util.concurrent.CompletionException && failed.cause().getCause() != null
                 ? failed.cause().getCause() : failed.cause();
             context.getLog().warn("VM launcher could not start sandbox_id={}: {}", id, cause.getMessage());
@@ -220,9 +227,29 @@ final class VmSandbox {
             }
             return Behaviors.same();
           })
-          .onMessage(Delete.class, delete -> stop(process, delete.replyTo(), true))
-          .onMessage(Stop.class, stop -> stop(process, stop.replyTo(), false))
+          .onMessage(Delete.class, delete -> stopOrDefer(process, delete))
+          .onMessage(Stop.class, stop -> stopOrDefer(process, stop))
           .build();
+    }
+
+    private Behavior<Command> stopOrDefer(Process process, Command stop) {
+      if (starting) {
+        // Carried out once the start settles. A Delete supersedes a waiting Stop (whose asker is told).
+        if (deferredStop == null || (stop instanceof Delete && deferredStop instanceof Stop)) {
+          if (deferredStop instanceof Stop superseded) superseded.replyTo().tell(StatusReply.success(false));
+          deferredStop = stop;
+        } else if (stop instanceof Delete again) {
+          again.replyTo().tell(StatusReply.error("a delete of this sandbox is already waiting for its VM to start"));
+        } else {
+          ((Stop) stop).replyTo().tell(StatusReply.success(false));
+        }
+        return Behaviors.same();
+      }
+      return stopNow(process, stop);
+    }
+
+    private Behavior<Command> stopNow(Process process, Command stop) {
+      return stop instanceof Delete delete ? stop(process, delete.replyTo(), true) : stop(process, ((Stop) stop).replyTo(), false);
     }
 
     private void end() {

@@ -150,7 +150,11 @@ class VmDriverLifecycleTest {
         .map(DriverSandbox::getName).toList();
     assertEquals(List.of("alpha", "bravo"), names);
     assertEquals("bravo", await(driver.getSandbox(GetSandboxRequest.newBuilder().setSandboxName("bravo").build())).getSandbox().getName());
-    assertTrue(Files.isRegularFile(dir.resolve("vm-driver/sandboxes/id-a/rootfs/guest.env")));
+    // The files are written off the actor after the reply: poll the file system (it sends no event).
+    Path guestEnv = dir.resolve("vm-driver/sandboxes/id-a/rootfs/guest.env");
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (!Files.isRegularFile(guestEnv) && System.nanoTime() < deadline) java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+    assertTrue(Files.isRegularFile(guestEnv));
     events.request(2);
     for (int i = 0; i < 2; i++) {
       WatchSandboxesEvent event = events.expectNext(PATIENCE);
@@ -210,6 +214,17 @@ class VmDriverLifecycleTest {
     DriverSandbox now = await(driver.getSandbox(GetSandboxRequest.newBuilder().setSandboxId("id-c").build())).getSandbox();
     assertEquals("Starting", ready(now).getReason());
     assertTrue(await(driver.deleteSandbox(DeleteSandboxRequest.newBuilder().setSandboxId("id-c").build())).getDeleted());
+  }
+
+  @Test
+  void aDeleteRightAfterCreateWaitsForTheFilesAndTheLauncherThenRemovesEverything(@TempDir Path dir) throws Exception {
+    VmDriver driver = VmDriver.create(testKit.system(), TestSettings.of(dir, "http://127.0.0.1:1", PATIENCE), null, new Shell("sleep 1000"));
+    for (int i = 0; i < 5; i++) {
+      String id = "id-quick-" + i;
+      await(driver.createSandbox(CreateSandboxRequest.newBuilder().setSandbox(sandbox(id, "quick-" + i)).build()));
+      assertTrue(await(driver.deleteSandbox(DeleteSandboxRequest.newBuilder().setSandboxId(id).build())).getDeleted());
+      assertFalse(Files.exists(dir.resolve("vm-driver/sandboxes").resolve(id)));
+    }
   }
 
   @Test
