@@ -7,6 +7,7 @@ import io.openshell.client.gateway.GatewayCommand;
 import io.openshell.client.logs.LogsCommand;
 import io.openshell.client.sandbox.SandboxCommand;
 import io.openshell.client.sshproxy.SshProxyMain;
+import io.openshell.client.vm.VmCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
 /** {@code openshell}: drive sandboxes on an OpenShell gateway. */
 @Command(name = "openshell", mixinStandardHelpOptions = true, version = "openshell 0.1.0",
     description = "Create and use sandboxes for AI agents on an OpenShell gateway.",
-    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class, ForwardCommand.class, LogsCommand.class},
+    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class, ForwardCommand.class, LogsCommand.class, VmCommand.class},
     footer = {"", "openshell ssh-proxy (ssh's ProxyCommand) is described by 'openshell ssh-proxy --help'."})
 public final class Main implements Runnable {
 

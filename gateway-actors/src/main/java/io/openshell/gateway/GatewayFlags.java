@@ -29,7 +29,7 @@ public final class GatewayFlags {
   @Option(names = "--state-dir", description = "Gateway state directory (default ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway).")
   String stateDir;
 
-  @Option(names = "--drivers", description = "Compute drivers (process). Env OPENSHELL_DRIVERS.")
+  @Option(names = "--drivers", description = "Compute driver: process or vm. Env OPENSHELL_DRIVERS.")
   String drivers;
 
   @Option(names = "--grpc-endpoint", description = "URL sandboxes dial to reach this gateway. Env OPENSHELL_GRPC_ENDPOINT.")
@@ -37,6 +37,15 @@ public final class GatewayFlags {
 
   @Option(names = "--supervisor-jar", description = "The supervisor jar the process driver runs in each sandbox. Env OPENSHELL_SUPERVISOR_JAR.")
   String supervisorJar;
+
+  @Option(names = "--vm-vcpus", description = "vCPUs per sandbox VM (vm driver, default 2). Env OPENSHELL_VM_VCPUS.")
+  Integer vmVcpus;
+
+  @Option(names = "--vm-mem-mib", description = "Memory per sandbox VM in MiB (vm driver, default 2048). Env OPENSHELL_VM_MEM_MIB.")
+  Integer vmMemMib;
+
+  @Option(names = "--vm-driver-state-dir", description = "VM driver state (default <state-dir>/vm-driver). Env OPENSHELL_VM_DRIVER_STATE_DIR.")
+  String vmDriverStateDir;
 
   @Option(names = "--ssh-gateway-host", description = "Address of the SSH tunnel (CONNECT) listener, returned by CreateSshSession (default 127.0.0.1).")
   String sshGatewayHost;
@@ -85,6 +94,9 @@ public final class GatewayFlags {
     config = set(config, "drivers", drivers);
     config = set(config, "grpc-endpoint", grpcEndpoint);
     config = set(config, "process-driver.supervisor-jar", supervisorJar);
+    config = set(config, "vm-driver.vcpus", vmVcpus);
+    config = set(config, "vm-driver.mem-mib", vmMemMib);
+    config = set(config, "vm-driver.state-dir", vmDriverStateDir);
     config = set(config, "ssh-tunnel.host", sshGatewayHost);
     config = set(config, "ssh-tunnel.port", sshGatewayPort);
     config = set(config, "ssh-tunnel.connect-path", sshConnectPath);

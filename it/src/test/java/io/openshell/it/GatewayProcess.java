@@ -30,15 +30,28 @@ final class GatewayProcess implements AutoCloseable {
   static GatewayProcess start(Path stateDir, String dbUrl, String... extraFlags) throws Exception {
     List<String> flags = new java.util.ArrayList<>(List.of("--port", "0", "--db-url", dbUrl));
     flags.addAll(List.of(extraFlags));
-    return start(stateDir, flags);
+    return start(stateDir, List.of(), flags);
+  }
+
+  /** With JVM options (e.g. -D settings) and extra gateway flags (e.g. --drivers vm). */
+  static GatewayProcess start(Path stateDir, String dbUrl, List<String> jvmOptions, List<String> extraFlags) throws Exception {
+    List<String> flags = new java.util.ArrayList<>(List.of("--port", "0", "--db-url", dbUrl));
+    flags.addAll(extraFlags);
+    return start(stateDir, jvmOptions, flags);
   }
 
   /** A gateway with these flags (besides --state-dir and --disable-tls, which are always given). */
   static GatewayProcess start(Path stateDir, List<String> flags) throws Exception {
+    return start(stateDir, List.of(), flags);
+  }
+
+  private static GatewayProcess start(Path stateDir, List<String> jvmOptions, List<String> flags) throws Exception {
     Files.createDirectories(stateDir);
     Path log = stateDir.resolve("gateway-" + System.nanoTime() + ".log");
-    List<String> command = new java.util.ArrayList<>(List.of(Repo.java(), "-jar",
-        Repo.jar("gateway-actors", "openshell-gateway").toString(), "--state-dir", stateDir.toString(), "--disable-tls"));
+    List<String> command = new java.util.ArrayList<>(List.of(Repo.java()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", Repo.jar("gateway-actors", "openshell-gateway").toString(),
+        "--state-dir", stateDir.toString(), "--disable-tls"));
     command.addAll(flags);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Process process = builder.start();

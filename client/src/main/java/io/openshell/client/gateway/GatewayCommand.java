@@ -43,6 +43,15 @@ public final class GatewayCommand implements Runnable {
     @Option(names = "--grpc-endpoint", description = "URL(s) sandboxes dial, comma-separated in the order they are tried (default: this gateway).")
     String grpcEndpoint;
 
+    @Option(names = "--vm-vcpus", description = "vCPUs per sandbox VM (--drivers vm; default 2).")
+    Integer vmVcpus;
+
+    @Option(names = "--vm-mem-mib", description = "Memory per sandbox VM in MiB (--drivers vm; default 2048).")
+    Integer vmMemMib;
+
+    @Option(names = "--vm-driver-state-dir", description = "VM driver state directory (--drivers vm; default <gateway state>/vm-driver).")
+    String vmDriverStateDir;
+
     @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
     boolean disableTls;
 
@@ -64,6 +73,9 @@ public final class GatewayCommand implements Runnable {
       if (clusterSeeds != null) args.addAll(List.of("--cluster-seed", clusterSeeds));
       if (clusterPort != null) args.addAll(List.of("--cluster-port", Integer.toString(clusterPort)));
       if (grpcEndpoint != null) args.addAll(List.of("--grpc-endpoint", grpcEndpoint));
+      if (vmVcpus != null) args.addAll(List.of("--vm-vcpus", vmVcpus.toString()));
+      if (vmMemMib != null) args.addAll(List.of("--vm-mem-mib", vmMemMib.toString()));
+      if (vmDriverStateDir != null) args.addAll(List.of("--vm-driver-state-dir", vmDriverStateDir));
       if (foreground) return local.runForeground(args);
       if (local.running().isPresent()) {
         throw new CliException("a local gateway already runs at " + local.running().get() + " (pid " + local.pid().orElse(-1L)

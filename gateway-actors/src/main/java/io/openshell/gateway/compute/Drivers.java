@@ -5,6 +5,8 @@ import io.openshell.gateway.Gateway;
 import io.openshell.gateway.GatewaySettings;
 import io.openshell.gateway.compute.process.ProcessDriver;
 import io.openshell.gateway.compute.process.ProcessDriverSettings;
+import io.openshell.vm.driver.VmDriver;
+import io.openshell.vm.driver.VmDriverSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,10 +20,11 @@ public final class Drivers {
 
   public static Gateway.DriverFactory fromSettings(Config config, GatewaySettings settings) {
     List<String> drivers = settings.drivers();
-    if (drivers.size() != 1 || !drivers.get(0).equals("process")) {
-      throw new IllegalArgumentException("unsupported --drivers " + String.join(",", drivers) + ": this gateway runs 'process'");
+    if (drivers.size() != 1 || !(drivers.get(0).equals("process") || drivers.get(0).equals("vm"))) {
+      throw new IllegalArgumentException("unsupported --drivers " + String.join(",", drivers) + ": choose one of 'process', 'vm'");
     }
     Config gateway = config.getConfig("openshell.gateway");
+    if (drivers.get(0).equals("vm")) return vm(gateway, settings);
     return (system, endpoint) -> {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -32,6 +35,18 @@ public final class Drivers {
           ProcessDriverSettings.fromConfig(gateway, settings.stateDir(), endpoint, command));
       // Supervisors stop with the gateway (their state stays for the next start).
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-sandbox-processes",
+          () -> driver.shutdown().thenApply(done -> Done.getInstance()));
+      return driver;
+    };
+  }
+
+  private static Gateway.DriverFactory vm(Config gateway, GatewaySettings settings) {
+    Path supervisorJar = supervisorJar(gateway.getString("process-driver.supervisor-jar"));
+    return (system, endpoint) -> {
+      VmDriver driver = VmDriver.create(system, VmDriverSettings.fromConfig(gateway, settings.stateDir(), endpoint,
+          supervisorJar, Path.of(System.getProperty("java.home"))));
+      // VMs stop with the gateway (their state stays for the next start).
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-sandbox-vms",
           () -> driver.shutdown().thenApply(done -> Done.getInstance()));
       return driver;
     };

@@ -1,0 +1,59 @@
+package io.openshell.vm.driver;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.openshell.vm.driver.VmDriverSettings.TlsMaterial;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GuestRootfsTest {
+
+  @Test
+  void tlsMaterialIsCopiedWithTheKeyReadableByItsOwnerOnly(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("ca.pem"), "CA");
+    Files.writeString(dir.resolve("cert.pem"), "CERT");
+    Path key = dir.resolve("key.pem");
+    Files.writeString(key, "KEY");
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+    Path into = dir.resolve("tls");
+    GuestRootfs.copyTls(new TlsMaterial(dir.resolve("ca.pem").toString(), dir.resolve("cert.pem").toString(), key.toString()), into);
+    assertEquals("CA", Files.readString(into.resolve("ca.crt")));
+    assertEquals("CERT", Files.readString(into.resolve("tls.crt")));
+    assertEquals("KEY", Files.readString(into.resolve("tls.key")));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(into.resolve("tls.key"))));
+  }
+
+  @Test
+  void noTlsMaterialWritesNoTlsDirectory(@TempDir Path dir) throws Exception {
+    GuestRootfs.copyTls(TlsMaterial.NONE, dir.resolve("tls"));
+    assertFalse(Files.exists(dir.resolve("tls")));
+  }
+
+  @Test
+  void partialTlsMaterialIsRejectedNamingWhatIsMissing(@TempDir Path dir) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> GuestRootfs.copyTls(new TlsMaterial("/ca.pem", "", ""), dir.resolve("tls")));
+    assertTrue(e.getMessage().contains("all of ca, cert and key"), e.getMessage());
+  }
+
+  @Test
+  void theShareHoldsTheInitItsEnvironmentAndAGeneratedEtcNotTheHosts(@TempDir Path dir) throws Exception {
+    VmDriverSettings settings = TestSettings.of(dir, "http://127.0.0.1:1", Duration.ofSeconds(5));
+    Path rootfs = dir.resolve("rootfs");
+    GuestRootfs.write(rootfs, Map.of("OPENSHELL_SANDBOX_ID", "id-1"), List.of("/usr/bin/java", "-jar", "/x.jar"), settings);
+    assertTrue(Files.readString(rootfs.resolve("init")).contains("switch_root"));
+    String env = Files.readString(rootfs.resolve("guest.env"));
+    assertTrue(env.contains("export OPENSHELL_SANDBOX_ID='id-1'"), env);
+    assertTrue(env.contains("GUEST_COMMAND='/usr/bin/java -jar /x.jar'"), env);
+    assertTrue(env.contains("GUEST_HOST_ALIAS='host.openshell.internal'"), env);
+    assertTrue(Files.readString(rootfs.resolve("etc/passwd")).contains("sandbox:x:10001:10001:sandbox:/sandbox:"));
+    assertFalse(Files.exists(rootfs.resolve("etc/shadow")));
+    assertEquals("nameserver 10.0.2.3\n", Files.readString(rootfs.resolve("etc/resolv.conf")));
+  }
+}
