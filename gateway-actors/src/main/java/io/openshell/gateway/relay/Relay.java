@@ -49,9 +49,8 @@ public final class Relay {
   }
 
   public static Behavior<Command> create(String channelId, ActorRef<Sandbox.Command> sandbox, SessionPort session,
-      ActorRef<RelayDirectory.Command> directory, Duration claimTimeout, String sandboxId, String sessionId) {
+      Duration claimTimeout, String sandboxId, String sessionId) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      directory.tell(new RelayDirectory.Register(channelId, context.getSelf()));
       timers.startSingleTimer(ClaimTimeout.INSTANCE, claimTimeout);
       context.getLog().info("relay pending sandbox_id={} session_id={} channel_id={}", sandboxId, sessionId, channelId);
       return new Pending(context, channelId, sandbox, session, sandboxId, sessionId).behavior();

@@ -204,10 +204,13 @@ public final class SupervisorSession {
             String channelId = open.channelId();
             Relay.SessionPort port = (id, reason) -> context.getSelf().tell(new SendRelayClose(id, reason));
             ActorRef<Relay.Command> relay = context.spawn(
-                Relay.create(channelId, open.sandbox(), port, relayDirectory, relaySettings.claimTimeout(), sandboxId, sessionId),
+                Relay.create(channelId, open.sandbox(), port, relaySettings.claimTimeout(), sandboxId, sessionId),
                 "relay-" + channelId);
             relays.put(channelId, relay);
             context.watchWith(relay, new RelayStopped(channelId));
+            // Registered before RelayOpen leaves: the supervisor's RelayStream looks the channel up in the
+            // same directory, so its lookup is queued behind this and always finds the relay.
+            relayDirectory.tell(new RelayDirectory.Register(channelId, relay));
             return offer(GatewayMessage.newBuilder().setRelayOpen(RelayOpen.newBuilder().setChannelId(channelId)).build())
                 ? Behaviors.same()
                 : end("outbound queue full (supervisor not reading)");

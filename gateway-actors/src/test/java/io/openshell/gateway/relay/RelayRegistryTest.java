@@ -198,7 +198,9 @@ class RelayRegistryTest {
     TestProbe<String> relayCloses = testKit.createTestProbe();
     ActorRef<RelayDirectory.Command> directory = testKit.spawn(RelayDirectory.create());
     ActorRef<Relay.Command> relay = testKit.spawn(Relay.create("c1", sandboxProbe.getRef(),
-        (channel, reason) -> relayCloses.getRef().tell(channel + ":" + reason), directory, Duration.ofSeconds(10), id, "s1"));
+        (channel, reason) -> relayCloses.getRef().tell(channel + ":" + reason), Duration.ofSeconds(10), id, "s1"));
+    // The session that spawns a relay registers it before telling the supervisor about it.
+    directory.tell(new RelayDirectory.Register("c1", relay));
     TestProbe<Optional<ActorRef<Relay.Command>>> lookup = testKit.createTestProbe();
     directory.tell(new RelayDirectory.Lookup("c1", lookup.getRef()));
     assertEquals(Optional.of(relay), lookup.receiveMessage());
@@ -211,17 +213,20 @@ class RelayRegistryTest {
     assertEquals("relay channel timed out", failed.message());
     assertEquals("c1:relay channel timed out", relayCloses.receiveMessage());
     testKit.createTestProbe().expectTerminated(relay);
-    // Gone from the directory: a late claim finds nothing ("unknown or expired relay channel").
-    directory.tell(new RelayDirectory.Lookup("c1", lookup.getRef()));
-    assertEquals(Optional.empty(), lookup.receiveMessage());
+    // Gone from the directory once its own death watch fired (that notice may trail the one above):
+    // a late claim finds nothing ("unknown or expired relay channel").
+    lookup.awaitAssert(Duration.ofSeconds(10), () -> {
+      directory.tell(new RelayDirectory.Lookup("c1", lookup.getRef()));
+      assertEquals(Optional.empty(), lookup.receiveMessage());
+      return null;
+    });
   }
 
   @Test
   void aClaimWhoseRequesterIsGoneIsAnsweredRelayRequesterDropped() {
     TestProbe<Sandbox.Command> sandboxProbe = testKit.createTestProbe();
-    ActorRef<RelayDirectory.Command> directory = testKit.spawn(RelayDirectory.create());
     ActorRef<Relay.Command> relay = testKit.spawn(Relay.create("c1", sandboxProbe.getRef(), (c, r) -> { },
-        directory, Duration.ofSeconds(10), id, "s1"));
+        Duration.ofSeconds(10), id, "s1"));
     var killSwitch = Source.never().viaMat(KillSwitches.single(), Keep.right()).to(Sink.ignore()).run(testKit.system());
     TestProbe<StatusReply<Done>> claimReply = testKit.createTestProbe();
     RelayConnection conn = connection("c1");
