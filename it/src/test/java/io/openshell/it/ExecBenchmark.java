@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.grpc.GrpcClientSettings;
@@ -76,7 +74,7 @@ class ExecBenchmark {
    */
   @Test
   void slowReaderDoesNotGrowGatewayHeap() throws Exception {
-    long baseline = heapUsedAfterGc(gateway.process.pid());
+    long baseline = LiveHeap.bytesAfterFullGc(gateway.process.pid());
     long smallPeak = slowRead(64L << 20);
     long largePeak = slowRead(256L << 20);
     System.out.printf(Locale.ROOT,
@@ -100,7 +98,7 @@ class ExecBenchmark {
           .toCompletableFuture();
       List<Long> samples = new ArrayList<>();
       while (!done.isDone()) {
-        samples.add(heapUsedAfterGc(gateway.process.pid()));
+        samples.add(LiveHeap.bytesAfterFullGc(gateway.process.pid()));
         try {
           done.get(1, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException stillStreaming) {
@@ -114,23 +112,5 @@ class ExecBenchmark {
       slow.close();
       system.terminate();
     }
-  }
-
-  private static final Pattern USED = Pattern.compile("used (\\d+)K");
-
-  /** Live heap of the gateway JVM: a full GC, then the heap's used figure (jcmd). */
-  private static long heapUsedAfterGc(long pid) throws Exception {
-    run(Repo.javaTool("jcmd"), Long.toString(pid), "GC.run");
-    String info = run(Repo.javaTool("jcmd"), Long.toString(pid), "GC.heap_info");
-    Matcher m = USED.matcher(info);
-    if (!m.find()) throw new AssertionError("no heap figure in: " + info);
-    return Long.parseLong(m.group(1)) * 1024;
-  }
-
-  private static String run(String... command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-    return out;
   }
 }

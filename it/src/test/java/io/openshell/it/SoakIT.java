@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,22 +96,8 @@ class SoakIT {
     assertEquals(0, outcome.exitCode());
   }
 
-  /** Live heap after a full GC, in MiB, via jcmd (the gateway runs outside any sandbox). */
   private static double gatewayLiveHeapMiB() throws Exception {
-    run("jcmd", Long.toString(gateway.process.pid()), "GC.run");
-    String info = run("jcmd", Long.toString(gateway.process.pid()), "GC.heap_info");
-    var matcher = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
-    if (!matcher.find()) throw new AssertionError("no heap figure in: " + info);
-    return Long.parseLong(matcher.group(1)) / 1024.0;
-  }
-
-  private static String run(String... command) throws Exception {
-    List<String> argv = new java.util.ArrayList<>(List.of(command));
-    argv.set(0, Path.of(Repo.java()).resolveSibling(command[0]).toString());
-    Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "jcmd finished");
-    return out;
+    return LiveHeap.bytesAfterFullGc(gateway.process.pid()) / (1024.0 * 1024.0);
   }
 
   @Test
