@@ -23,6 +23,7 @@ final class LiveHeap {
     Process process = new ProcessBuilder(Repo.javaTool("jcmd"), Long.toString(pid), command).redirectErrorStream(true).start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!process.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("jcmd " + command + " did not finish in 60 s");
+    if (process.exitValue() != 0) throw new AssertionError("jcmd " + command + " failed:\n" + out);
     return out;
   }
 }

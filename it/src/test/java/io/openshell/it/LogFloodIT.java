@@ -10,14 +10,10 @@ import io.openshell.protocol.v1.OpenShellClient;
 import io.openshell.protocol.v1.PushSandboxLogsRequest;
 import io.openshell.protocol.v1.SandboxLogLine;
 import io.openshell.protocol.v1.SandboxSpec;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.grpc.GrpcClientSettings;
@@ -31,7 +27,6 @@ import org.junit.jupiter.api.Test;
  * {@code -Dlogs.flood.mib} (default 1024).
  */
 class LogFloodIT {
-  private static final Pattern HEAP_USED = Pattern.compile("garbage-first heap\\s+total \\d+K, used (\\d+)K");
   private static final int LINE_BYTES = 4096;
   private static final int LINES_PER_REQUEST = 100;
   private static final long BOUND_BYTES = 4L * 1024 * 1024;
@@ -56,7 +51,7 @@ class LogFloodIT {
         assertEquals(Status.Code.INVALID_ARGUMENT, empty.getCode());
         assertEquals("sandbox_id is required", empty.getDescription());
 
-        long before = heapUsedAfterGcKiB(gateway.process.pid());
+        long before = LiveHeap.bytesAfterFullGc(gateway.process.pid()) / 1024;
         String payload = "x".repeat(LINE_BYTES - 64);
         long requests = mib * 1024 * 1024 / ((long) LINE_BYTES * LINES_PER_REQUEST);
         long started = System.nanoTime();
@@ -71,7 +66,7 @@ class LogFloodIT {
           return request.build();
         })).toCompletableFuture().get(20, TimeUnit.MINUTES);
         double seconds = (System.nanoTime() - started) / 1e9;
-        long after = heapUsedAfterGcKiB(gateway.process.pid());
+        long after = LiveHeap.bytesAfterFullGc(gateway.process.pid()) / 1024;
 
         GetSandboxLogsResponse kept = client.getSandboxLogs(GetSandboxLogsRequest.newBuilder().setSandboxId(id).build())
             .toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -101,20 +96,5 @@ class LogFloodIT {
   private static Status failure(java.util.concurrent.CompletionStage<?> stage) {
     ExecutionException e = assertThrows(ExecutionException.class, () -> stage.toCompletableFuture().get(60, TimeUnit.SECONDS));
     return Status.fromThrowable(e.getCause());
-  }
-
-  private static long heapUsedAfterGcKiB(long pid) throws IOException, InterruptedException {
-    jcmd(pid, "GC.run");
-    String info = jcmd(pid, "GC.heap_info");
-    Matcher m = HEAP_USED.matcher(info);
-    if (!m.find()) throw new AssertionError("no G1 heap figure in:\n" + info);
-    return Long.parseLong(m.group(1));
-  }
-
-  private static String jcmd(long pid, String command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(Repo.javaTool("jcmd"), Long.toString(pid), command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("jcmd " + command + " failed:\n" + out);
-    return out;
   }
 }
