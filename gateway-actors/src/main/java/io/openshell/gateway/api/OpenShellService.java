@@ -107,10 +107,7 @@ public final class OpenShellService implements OpenShellPowerApi {
   public CompletionStage<SandboxResponse> createSandbox(CreateSandboxRequest in, Metadata metadata) {
     if (!in.hasSpec()) return failed(Status.Code.INVALID_ARGUMENT, "spec is required");
     String requested = in.getName().trim();
-    if (!requested.isEmpty() && !NAME.matcher(requested).matches()) {
-      return failed(Status.Code.INVALID_ARGUMENT, "invalid sandbox name '" + requested
-          + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
-    }
+    if (!requested.isEmpty() && !NAME.matcher(requested).matches()) return invalidName(requested);
     String id = UUID.randomUUID().toString();
     CompletionStage<String> claimed = requested.isEmpty()
         ? claimGeneratedName(id, GENERATED_NAME_ATTEMPTS)
@@ -145,9 +142,18 @@ public final class OpenShellService implements OpenShellPowerApi {
     }).thenCompose(stage -> stage);
   }
 
+  /** The name shown back is cut and stripped of control characters: it may be up to a megabyte of anything. */
+  private static <T> CompletionStage<T> invalidName(String name) {
+    String shown = name.length() > 64 ? name.substring(0, 64) + "…" : name;
+    return failed(Status.Code.INVALID_ARGUMENT, "invalid sandbox name '" + shown.replaceAll("\\p{Cntrl}", "?")
+        + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  }
+
   @Override
   public CompletionStage<SandboxResponse> getSandbox(GetSandboxRequest in, Metadata metadata) {
     if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    // No sandbox can have such a name; refusing it here keeps junk from becoming a name entity.
+    if (!NAME.matcher(in.getName()).matches()) return invalidName(in.getName());
     return mapped(byName(in.getName(), Sandbox.Get::new)
         .thenApply(view -> SandboxResponse.newBuilder().setSandbox(ProtoMapping.toProto(view)).build()));
   }
@@ -165,6 +171,7 @@ public final class OpenShellService implements OpenShellPowerApi {
   @Override
   public CompletionStage<DeleteSandboxResponse> deleteSandbox(DeleteSandboxRequest in, Metadata metadata) {
     if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    if (!NAME.matcher(in.getName()).matches()) return invalidName(in.getName());
     return mapped(byName(in.getName(), Sandbox.Delete::new)
         .thenApply(view -> DeleteSandboxResponse.newBuilder().setDeleted(true).build()));
   }
