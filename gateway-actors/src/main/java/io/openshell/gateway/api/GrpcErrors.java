@@ -8,6 +8,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.grpc.Trailers;
+import org.apache.pekko.grpc.internal.MissingParameterException;
+import org.apache.pekko.grpc.javadsl.GrpcExceptionHandler;
 import org.apache.pekko.japi.Function;
 
 /** The one place that turns failures into gRPC statuses. */
@@ -40,9 +42,19 @@ final class GrpcErrors {
    * request body): the same mapping as the methods' own failures.
    */
   static Function<ActorSystem, Function<Throwable, Trailers>> handler() {
+    Function<ActorSystem, Function<Throwable, Trailers>> standard = GrpcExceptionHandler.defaultMapper();
     return system -> failure -> {
-      Throwable mapped = toGrpc(failure);
-      return mapped instanceof GrpcServiceException grpc ? new Trailers(grpc.getStatus()) : new Trailers(Status.INTERNAL);
+      Throwable cause = failure;
+      while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+      if (cause instanceof MissingParameterException) {
+        return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+            "the call carried no request message; a unary method takes exactly one"));
+      }
+      if (cause instanceof GrpcServiceException || cause instanceof SandboxProblem || cause instanceof InvalidProtocolBufferException) {
+        return new Trailers(((GrpcServiceException) toGrpc(cause)).getStatus());
+      }
+      // Everything else as pekko-grpc would answer it (an unknown method is UNIMPLEMENTED, say).
+      return standard.apply(system).apply(cause);
     };
   }
 }

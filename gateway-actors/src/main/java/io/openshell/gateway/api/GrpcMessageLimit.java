@@ -60,15 +60,25 @@ final class GrpcMessageLimit extends GraphStage<FlowShape<ByteString, ByteString
       private final byte[] header = new byte[HEADER_BYTES];
       /** Body bytes of the current message still to come. */
       private long bodyLeft;
+      private boolean refusing;
 
       {
         setHandler(in, new AbstractInHandler() {
           @Override
           public void onPush() {
             ByteString chunk = grab(in);
+            if (refusing) {
+              pull(in);
+              return;
+            }
             GrpcServiceException refused = scan(chunk);
             if (refused != null) {
-              failStage(refused);
+              // The refusal goes to pekko-grpc, which answers with it. The rest of the body is read and
+              // dropped: cancelling it would make pekko-http reset the stream (RST_STREAM CANCEL)
+              // before the answer reaches the client.
+              refusing = true;
+              fail(out, refused);
+              pull(in);
             } else {
               push(out, chunk);
             }

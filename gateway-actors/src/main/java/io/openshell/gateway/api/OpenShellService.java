@@ -160,8 +160,10 @@ public final class OpenShellService implements OpenShellPowerApi {
 
   @Override
   public CompletionStage<ListSandboxesResponse> listSandboxes(ListSandboxesRequest in, Metadata metadata) {
-    int limit = in.getLimit() == 0 ? sandboxSettings.listDefaultLimit() : Math.min(in.getLimit(), sandboxSettings.listMaxLimit());
-    int offset = (int) Math.min(in.getOffset(), Integer.MAX_VALUE);
+    // uint32 fields arrive as Java ints: 2^32-1 reads as -1 unless taken unsigned.
+    long requested = Integer.toUnsignedLong(in.getLimit());
+    int limit = requested == 0 ? sandboxSettings.listDefaultLimit() : (int) Math.min(requested, sandboxSettings.listMaxLimit());
+    int offset = (int) Math.min(Integer.toUnsignedLong(in.getOffset()), Integer.MAX_VALUE);
     return mapped(AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog,
             replyTo -> new SandboxCatalog.List_(limit, offset, replyTo), sandboxSettings.askTimeout(), system.scheduler())
         .thenApply(page -> ListSandboxesResponse.newBuilder()
