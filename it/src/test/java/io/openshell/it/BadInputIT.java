@@ -138,7 +138,7 @@ class BadInputIT {
       tally.check("CreateSandbox with unknown fields still validates the name", () -> expect(raw.call("CreateSandbox",
           unknownFields(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName("bad name").build())),
           Status.Code.INVALID_ARGUMENT, "invalid sandbox name"));
-      tally.check("CreateSandbox with a 63-character name of an existing sandbox's shape but taken", () -> expect(
+      tally.check("CreateSandbox with the other sandbox's taken name", () -> expect(
           raw.call("CreateSandbox", create("hijack-target")), Status.Code.ALREADY_EXISTS, "already exists"));
 
       tally.check("GetSandbox with empty name", () -> expect(raw.call("GetSandbox", get("")), Status.Code.INVALID_ARGUMENT, "name is required"));
