@@ -1,5 +1,7 @@
 package io.openshell.gateway;
 
+import io.openshell.gateway.api.GrpcHandler;
+import io.openshell.gateway.api.GrpcLimits;
 import io.openshell.gateway.api.HttpRoutes;
 import io.openshell.gateway.api.OpenShellService;
 import io.openshell.gateway.cluster.ClusterMembership;
@@ -25,7 +27,6 @@ import io.openshell.gateway.tunnel.TunnelAdmission;
 import io.openshell.gateway.tunnel.TunnelLeases;
 import io.openshell.gateway.tunnel.WebSocketTunnel;
 import io.openshell.protocol.compute.v1.ComputeDriver;
-import io.openshell.protocol.v1.OpenShellPowerApiHandlerFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -144,14 +145,12 @@ public final class Gateway {
           "http", settings.tunnel().connectPath());
       OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
           relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint, logs, logSettings);
-      Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
+      Function<HttpRequest, CompletionStage<HttpResponse>> grpc = GrpcHandler.create(service,
+          GrpcLimits.fromConfig(system.settings().config().getConfig("openshell.gateway")), system);
       Function<HttpRequest, CompletionStage<HttpResponse>> http =
           httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);
-      // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
-      Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedGrpc =
-          request -> grpc.apply(request.removeHeader("grpc-accept-encoding"));
       @SuppressWarnings("unchecked")
-      Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(uncompressedGrpc, http);
+      Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(grpc, http);
       handler.complete(both);
       return new Running(bound.main().localAddress(), bound.main(), bound.health(), relays, tunnelAddress, tunnelLeases,
           sshSessions);

@@ -19,6 +19,16 @@ final class LiveHeap {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
+  /** Live instances per class after a full GC (the class histogram). */
+  static java.util.Map<String, Long> instances(long pid) throws Exception {
+    java.util.Map<String, Long> counts = new java.util.HashMap<>();
+    for (String line : jcmd(pid, "GC.class_histogram").split("\n")) {
+      String[] columns = line.trim().split("\\s+");
+      if (columns.length >= 4 && columns[0].endsWith(":")) counts.put(columns[3], Long.parseLong(columns[1]));
+    }
+    return counts;
+  }
+
   private static String jcmd(long pid, String command) throws Exception {
     Process process = new ProcessBuilder(Repo.javaTool("jcmd"), Long.toString(pid), command).redirectErrorStream(true).start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

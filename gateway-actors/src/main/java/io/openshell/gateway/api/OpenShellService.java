@@ -107,10 +107,7 @@ public final class OpenShellService implements OpenShellPowerApi {
   public CompletionStage<SandboxResponse> createSandbox(CreateSandboxRequest in, Metadata metadata) {
     if (!in.hasSpec()) return failed(Status.Code.INVALID_ARGUMENT, "spec is required");
     String requested = in.getName().trim();
-    if (!requested.isEmpty() && !NAME.matcher(requested).matches()) {
-      return failed(Status.Code.INVALID_ARGUMENT, "invalid sandbox name '" + requested
-          + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
-    }
+    if (!requested.isEmpty() && !NAME.matcher(requested).matches()) return invalidName(requested);
     String id = UUID.randomUUID().toString();
     CompletionStage<String> claimed = requested.isEmpty()
         ? claimGeneratedName(id, GENERATED_NAME_ATTEMPTS)
@@ -145,17 +142,28 @@ public final class OpenShellService implements OpenShellPowerApi {
     }).thenCompose(stage -> stage);
   }
 
+  /** The name shown back is cut and stripped of control characters: it may be up to a megabyte of anything. */
+  private static <T> CompletionStage<T> invalidName(String name) {
+    String shown = name.length() > 64 ? name.substring(0, 64) + "…" : name;
+    return failed(Status.Code.INVALID_ARGUMENT, "invalid sandbox name '" + shown.replaceAll("\\p{Cntrl}", "?")
+        + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  }
+
   @Override
   public CompletionStage<SandboxResponse> getSandbox(GetSandboxRequest in, Metadata metadata) {
     if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    // No sandbox can have such a name; refusing it here keeps junk from becoming a name entity.
+    if (!NAME.matcher(in.getName()).matches()) return invalidName(in.getName());
     return mapped(byName(in.getName(), Sandbox.Get::new)
         .thenApply(view -> SandboxResponse.newBuilder().setSandbox(ProtoMapping.toProto(view)).build()));
   }
 
   @Override
   public CompletionStage<ListSandboxesResponse> listSandboxes(ListSandboxesRequest in, Metadata metadata) {
-    int limit = in.getLimit() == 0 ? sandboxSettings.listDefaultLimit() : Math.min(in.getLimit(), sandboxSettings.listMaxLimit());
-    int offset = (int) Math.min(in.getOffset(), Integer.MAX_VALUE);
+    // uint32 fields arrive as Java ints: 2^32-1 reads as -1 unless taken unsigned.
+    long requested = Integer.toUnsignedLong(in.getLimit());
+    int limit = requested == 0 ? sandboxSettings.listDefaultLimit() : (int) Math.min(requested, sandboxSettings.listMaxLimit());
+    int offset = (int) Math.min(Integer.toUnsignedLong(in.getOffset()), Integer.MAX_VALUE);
     return mapped(AskPattern.<SandboxCatalog.Command, SandboxCatalog.Page>ask(catalog,
             replyTo -> new SandboxCatalog.List_(limit, offset, replyTo), sandboxSettings.askTimeout(), system.scheduler())
         .thenApply(page -> ListSandboxesResponse.newBuilder()
@@ -165,6 +173,7 @@ public final class OpenShellService implements OpenShellPowerApi {
   @Override
   public CompletionStage<DeleteSandboxResponse> deleteSandbox(DeleteSandboxRequest in, Metadata metadata) {
     if (in.getName().isEmpty()) return failed(Status.Code.INVALID_ARGUMENT, "name is required");
+    if (!NAME.matcher(in.getName()).matches()) return invalidName(in.getName());
     return mapped(byName(in.getName(), Sandbox.Delete::new)
         .thenApply(view -> DeleteSandboxResponse.newBuilder().setDeleted(true).build()));
   }

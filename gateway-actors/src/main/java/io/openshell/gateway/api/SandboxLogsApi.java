@@ -61,7 +61,7 @@ final class SandboxLogsApi {
     LogFilter.Parsed parsed = LogFilter.parse(in.getSourcesList(), in.getMinLevel(), in.getSinceMs());
     if (parsed instanceof LogFilter.Invalid invalid) return failed(Status.Code.INVALID_ARGUMENT, invalid.message());
     LogFilter filter = ((LogFilter.Valid) parsed).filter();
-    int lines = (int) Math.min(in.getLines(), settings.maxLinesPerSandbox());
+    int lines = (int) Math.min(Integer.toUnsignedLong(in.getLines()), settings.maxLinesPerSandbox());
     return existing(in.getSandboxId())
         .thenCompose(view -> AskPattern.<SandboxLogs.Command, SandboxLogs.TailReply>ask(logs,
             replyTo -> new SandboxLogs.Tail(in.getSandboxId(), lines, filter, replyTo), sandboxSettings.askTimeout(),
@@ -100,8 +100,8 @@ final class SandboxLogsApi {
     LogFilter since = new LogFilter(filter.sources(), filter.minLevelRank(), Math.max(filter.sinceMs(), in.getLogSinceMs()));
     Duration wait = settings.followWait().plus(sandboxSettings.askTimeout());
     CompletionStage<SandboxLogs.Batch> start = AskPattern.ask(logs,
-        replyTo -> new SandboxLogs.StartFollow(id, followLogs ? (int) Math.min(in.getLogTailLines(), settings.maxLinesPerSandbox()) : 0,
-            since, followEvents ? (int) Math.min(in.getEventTail(), settings.maxEventsPerSandbox()) : 0, replyTo),
+        replyTo -> new SandboxLogs.StartFollow(id, followLogs ? (int) Math.min(Integer.toUnsignedLong(in.getLogTailLines()), settings.maxLinesPerSandbox()) : 0,
+            since, followEvents ? (int) Math.min(Integer.toUnsignedLong(in.getEventTail()), settings.maxEventsPerSandbox()) : 0, replyTo),
         sandboxSettings.askTimeout(), system.scheduler());
     return Source.completionStage(start).flatMapConcat(first -> {
       Cursor initial = new Cursor(followLogs ? first.logCursor() : Long.MAX_VALUE,

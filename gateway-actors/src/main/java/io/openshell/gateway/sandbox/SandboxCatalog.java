@@ -103,8 +103,9 @@ public final class SandboxCatalog {
         .onMessage(List_.class, list -> {
           List<SandboxView> sorted = new ArrayList<>(views.values());
           sorted.sort(OLDEST_FIRST);
-          int from = Math.min(list.offset(), sorted.size());
-          int to = Math.min(from + list.limit(), sorted.size());
+          // A bad page must not throw: this actor is the only read model, and a thrown exception stops it.
+          int from = (int) Math.min(Math.max(0L, list.offset()), sorted.size());
+          int to = (int) Math.min((long) from + Math.max(0L, list.limit()), sorted.size());
           list.replyTo().tell(new Page(List.copyOf(sorted.subList(from, to))));
           return Behaviors.same();
         })

@@ -84,11 +84,31 @@ final class ChannelProgram implements Command {
     Map<String, String> requested = environment.getEnv();
     boolean pty = !environment.getPtyModes().isEmpty() || requested.containsKey(Environment.ENV_COLUMNS);
     Map<String, String> env = programEnvironment(requested, pty);
-    List<String> argv = new ArrayList<>();
-    argv.add(settings.shell());
-    argv.add(command == null ? "-l" : "-lc");
-    if (command != null) argv.add(command);
+    List<String> argv = ShellArguments.forCommand(settings.shell(), command);
     String directory = workingDirectory(env);
+    try {
+      startProgram(channel, environment, requested, env, argv, directory, pty);
+    } catch (IOException cannotStart) {
+      // The client gets a reason and an exit status, as from a shell that cannot run a program,
+      // instead of a channel that closes without either.
+      log.warn("cannot start the program of {}: {}", label, cannotStart.toString());
+      pumps.execute(() -> {
+        try {
+          err.write(("openshell: cannot start " + settings.shell() + ": " + cannotStart.getMessage() + "\n")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          err.flush();
+        } catch (IOException channelGone) {
+          // nothing left to tell
+        }
+        closeQuietly(err);
+        closeQuietly(out);
+        exit.onExit(126);
+      });
+    }
+  }
+
+  private void startProgram(ChannelSession channel, Environment environment, Map<String, String> requested,
+      Map<String, String> env, List<String> argv, String directory, boolean pty) throws IOException {
 
     if (pty) {
       PtyProcess ptyProcess = new PtyProcessBuilder(argv.toArray(String[]::new))
