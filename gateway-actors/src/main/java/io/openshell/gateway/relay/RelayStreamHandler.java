@@ -106,7 +106,10 @@ public final class RelayStreamHandler {
             return CompletableFuture.<Done>failedFuture(new SandboxProblem(Status.Code.NOT_FOUND, "unknown or expired relay channel"));
           }
           SandboxProblem refused = refusal(entry.get(), presented);
-          if (refused != null) return CompletableFuture.<Done>failedFuture(refused);
+          if (refused != null) {
+            system.log().warn("relay claim refused channel_id={}: {} {}", channelId, refused.code(), refused.getMessage());
+            return CompletableFuture.<Done>failedFuture(refused);
+          }
           ActorRef<Relay.Command> relay = entry.get().relay();
           return claim(relay, inbound.second(), outbound.first(), inbound.first()).thenApply(done -> {
             claimedRelay.complete(relay);

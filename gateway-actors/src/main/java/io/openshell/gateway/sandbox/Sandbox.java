@@ -517,11 +517,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   private ReplyEffect<Event, State> onSupervisorConnected(State state, SupervisorConnected cmd) {
     SandboxProblem refused = credentialRefusal(state, cmd.credentialDigest());
-    if (refused != null) {
-      context.getLog().warn("supervisor session refused sandbox_id={} session_id={}: {}", sandboxId, cmd.sessionId(),
-          refused.code());
-      return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
-    }
+    // The session logs the rejection (one line per event); nothing changes here.
+    if (refused != null) return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
     if (live != null && !live.sessionId().equals(cmd.sessionId())) {
       context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
           sandboxId, live.sessionId(), cmd.sessionId());

@@ -330,7 +330,8 @@ public final class SupervisorSession {
     }
 
     private Behavior<Command> reject(Status status, String message) {
-      context.getLog().info("supervisor session rejected sandbox_id={}: {} {}", sandboxId, status.getCode(), message);
+      context.getLog().info("supervisor session rejected sandbox_id={} session_id={}: {} {}", sandboxId, sessionId,
+          status.getCode(), message);
       outbound.fail(new GrpcServiceException(status.withDescription(message)));
       return Behaviors.stopped();
     }
