@@ -14,15 +14,13 @@ import java.nio.file.Path;
 final class CredentialFile {
   private CredentialFile() {}
 
-  /** The longest credential accepted: the gateway mints 43 characters. */
-  static final int MAX_BYTES = 4096;
-
-  static String read(String source, InputStream stdin) {
+  /** {@code maxBytes}: {@code openshell.supervisor.credential-max-bytes} (the gateway mints 43 characters). */
+  static String read(String source, InputStream stdin, int maxBytes) {
     try {
-      byte[] bytes = source.equals("-") ? stdin.readNBytes(MAX_BYTES + 1) : readFile(Path.of(source));
-      if (bytes.length > MAX_BYTES) {
+      byte[] bytes = source.equals("-") ? stdin.readNBytes(maxBytes + 1) : readFile(Path.of(source), maxBytes);
+      if (bytes.length > maxBytes) {
         throw new IllegalArgumentException("sandbox credential from " + describe(source) + " is longer than "
-            + MAX_BYTES + " bytes");
+            + maxBytes + " bytes (openshell.supervisor.credential-max-bytes)");
       }
       String credential = new String(bytes, StandardCharsets.UTF_8).trim();
       if (credential.isEmpty()) {
@@ -34,9 +32,9 @@ final class CredentialFile {
     }
   }
 
-  private static byte[] readFile(Path path) throws IOException {
+  private static byte[] readFile(Path path, int maxBytes) throws IOException {
     try (InputStream in = Files.newInputStream(path)) {
-      return in.readNBytes(MAX_BYTES + 1);
+      return in.readNBytes(maxBytes + 1);
     }
   }
 

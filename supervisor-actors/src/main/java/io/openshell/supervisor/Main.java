@@ -87,7 +87,9 @@ public final class Main {
     parsed.overrides().forEach((key, value) -> overrides.put("openshell.supervisor." + key, value));
     String credentialFile = parsed.overrides().get("credential-file");
     if (credentialFile != null) {
-      overrides.put("openshell.supervisor.credential", CredentialFile.read(credentialFile, System.in));
+      int maxBytes = (int) ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load("openshell-supervisor"))
+          .getMemorySize("openshell.supervisor.credential-max-bytes").toBytes();
+      overrides.put("openshell.supervisor.credential", CredentialFile.read(credentialFile, System.in, maxBytes));
     }
     if (parsed.logLevel() != null) {
       overrides.put("pekko.loglevel", pekkoLevel(parsed.logLevel()));

@@ -19,27 +19,30 @@ class CredentialFileTest {
 
   @Test
   void aDashReadsStdinToItsEndAndTrimsTheNewline() {
-    assertEquals("abc-123_XYZ", CredentialFile.read("-", stdin("abc-123_XYZ\n")));
+    assertEquals("abc-123_XYZ", CredentialFile.read("-", stdin("abc-123_XYZ\n"), 4096));
   }
 
   @Test
   void aPathReadsThatFile(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("credential"), "from-a-file\n");
-    assertEquals("from-a-file", CredentialFile.read(file.toString(), stdin("ignored")));
+    assertEquals("from-a-file", CredentialFile.read(file.toString(), stdin("ignored"), 4096));
   }
 
   @Test
   void anEmptyMissingOrOversizedCredentialIsRefusedSayingWhere(@TempDir Path dir) {
-    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> CredentialFile.read("-", stdin("\n")));
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> CredentialFile.read("-", stdin("\n"), 4096));
     assertEquals("sandbox credential from stdin is empty", empty.getMessage());
     RuntimeException missing = assertThrows(RuntimeException.class,
-        () -> CredentialFile.read(dir.resolve("absent").toString(), stdin("")));
+        () -> CredentialFile.read(dir.resolve("absent").toString(), stdin(""), 4096));
     assertTrue(missing.getMessage().startsWith("cannot read the sandbox credential from " + dir.resolve("absent")), missing.getMessage());
-    assertEquals(4096, CredentialFile.MAX_BYTES);
-    assertEquals("x".repeat(4096), CredentialFile.read("-", stdin("x".repeat(4096))));
+    int max = (int) com.typesafe.config.ConfigFactory.load("openshell-supervisor")
+        .getMemorySize("openshell.supervisor.credential-max-bytes").toBytes();
+    assertEquals(4096, max, "the default");
+    assertEquals("x".repeat(max), CredentialFile.read("-", stdin("x".repeat(max)), max));
     IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
-        () -> CredentialFile.read("-", stdin("x".repeat(4097))));
-    assertEquals("sandbox credential from stdin is longer than 4096 bytes", tooLong.getMessage());
+        () -> CredentialFile.read("-", stdin("x".repeat(max + 1)), max));
+    assertEquals("sandbox credential from stdin is longer than 4096 bytes (openshell.supervisor.credential-max-bytes)",
+        tooLong.getMessage());
   }
 
   @Test
