@@ -15,6 +15,15 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class AcceptingDriver implements ComputeDriver {
   public final ConcurrentLinkedQueue<String> created = new ConcurrentLinkedQueue<>();
   public final ConcurrentLinkedQueue<String> deleted = new ConcurrentLinkedQueue<>();
+  /** The supervisor credential each create handed over, by sandbox id: what a real driver gives its supervisor. */
+  public final java.util.concurrent.ConcurrentHashMap<String, String> credentials = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The credential the gateway gave this driver for {@code sandboxId} (the latest create or reconcile). */
+  public String credential(String sandboxId) {
+    String credential = credentials.get(sandboxId);
+    if (credential == null || credential.isEmpty()) throw new AssertionError("the driver got no credential for " + sandboxId);
+    return credential;
+  }
 
   @Override
   public CompletionStage<GetCapabilitiesResponse> getCapabilities(GetCapabilitiesRequest in) {
@@ -43,6 +52,7 @@ public final class AcceptingDriver implements ComputeDriver {
   @Override
   public CompletionStage<CreateSandboxResponse> createSandbox(CreateSandboxRequest in) {
     created.add(in.getSandbox().getId());
+    credentials.put(in.getSandbox().getId(), in.getSandbox().getSpec().getSupervisorCredential());
     return CompletableFuture.completedFuture(CreateSandboxResponse.newBuilder().setSandbox(in.getSandbox()).build());
   }
 

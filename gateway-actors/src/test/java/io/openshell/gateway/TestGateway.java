@@ -19,8 +19,11 @@ public final class TestGateway implements AutoCloseable {
   public final Gateway.Running running;
   public final OpenShellClient client;
   private final JournalSchema schema;
+  private final ComputeDriver driver;
 
-  private TestGateway(ActorSystem<Void> system, Gateway.Running running, OpenShellClient client, JournalSchema schema) {
+  private TestGateway(ActorSystem<Void> system, Gateway.Running running, OpenShellClient client, JournalSchema schema,
+      ComputeDriver driver) {
+    this.driver = driver;
     this.system = system;
     this.running = running;
     this.client = client;
@@ -41,7 +44,7 @@ public final class TestGateway implements AutoCloseable {
         .toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
     OpenShellClient client = OpenShellClient.create(
         GrpcClientSettings.connectToServiceAt("127.0.0.1", running.port(), system).withTls(false), system);
-    return new TestGateway(system, running, client, schema);
+    return new TestGateway(system, running, client, schema, driver);
   }
 
   @Override
@@ -60,6 +63,18 @@ public final class TestGateway implements AutoCloseable {
       if (phase != io.openshell.protocol.v1.SandboxPhase.SANDBOX_PHASE_READY) throw new AssertionError(name + " is " + phase);
       return null;
     });
+  }
+
+  /**
+   * The supervisor credential this gateway's (accepting) driver was given for {@code sandboxId}; waits
+   * (up to 20 s) for it, since after a restart the driver hears of a sandbox only when it is reconciled.
+   */
+  public String credential(String sandboxId) {
+    if (!(driver instanceof AcceptingDriver accepting)) {
+      throw new IllegalStateException("only an AcceptingDriver records credentials; this gateway runs " + driver);
+    }
+    return org.apache.pekko.actor.testkit.typed.javadsl.TestProbe.create(system)
+        .awaitAssert(patience(), () -> accepting.credential(sandboxId));
   }
 
   public static Duration patience() {

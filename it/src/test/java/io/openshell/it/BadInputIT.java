@@ -516,20 +516,42 @@ class BadInputIT {
   }
 
   /**
-   * Claims of channels that are not the caller's, with the sandbox's real supervisor stopped (SIGSTOP)
-   * so a test connection can play its supervisor. Also the refusals that need a sandbox whose session
-   * failed a relay (502) or went away (412, FAILED_PRECONDITION).
+   * Supervisor calls without the sandbox's credential or with another sandbox's, then claims of channels
+   * from other connections, with the sandbox's real supervisor stopped (SIGSTOP) so a test connection
+   * can play its supervisor (with the credential read from the journal, as an operator with database
+   * access could). Also the refusals that need a sandbox whose session failed a relay (502) or went away
+   * (412, FAILED_PRECONDITION).
    */
   @Test
   @Order(8)
   void relayClaimsOfOtherConnectionsChannelsAndSessionLossAreHandled() throws Exception {
+    String hijackCredential = credentialFromJournal(hijack.getId());
+    String keeperCredential = credentialFromJournal(keeper.getId());
+    group(() -> {
+      tally.check("ConnectSupervisor Hello for a sandbox without a credential", () -> expect(raw.call("ConnectSupervisor",
+          hello(hijack.getId())), Status.Code.UNAUTHENTICATED, "no sandbox credential"));
+      tally.check("ConnectSupervisor Hello for a sandbox with another sandbox's credential", () -> expect(raw.call("ConnectSupervisor",
+          credentialHeader(keeperCredential), CallOptions.DEFAULT, List.of(hello(hijack.getId()))),
+          Status.Code.PERMISSION_DENIED, "a supervisor may only speak for its own sandbox"));
+      tally.check("ConnectSupervisor Hello with a credential that is no sandbox's", () -> expect(raw.call("ConnectSupervisor",
+          credentialHeader("x".repeat(43)), CallOptions.DEFAULT, List.of(hello(hijack.getId()))),
+          Status.Code.PERMISSION_DENIED, "a supervisor may only speak for its own sandbox"));
+      tally.check("PushSandboxLogs into a sandbox without a credential", () -> expect(raw.call("PushSandboxLogs",
+          push(hijack.getId(), "forged")), Status.Code.UNAUTHENTICATED, "no sandbox credential"));
+      tally.check("PushSandboxLogs into a sandbox with another sandbox's credential", () -> expect(raw.call("PushSandboxLogs",
+          credentialHeader(keeperCredential), CallOptions.DEFAULT, List.of(push(hijack.getId(), "forged"))),
+          Status.Code.PERMISSION_DENIED, "a supervisor may only speak for its own sandbox"));
+    });
     long supervisor = Processes.supervisorJvm(hijack.getId());
     Processes.kill(supervisor, "STOP");
     try {
-      RawGrpc.Open fake = raw.open("ConnectSupervisor");
+      RawGrpc.Open fake = raw.open("ConnectSupervisor", credentialHeader(hijackCredential), CallOptions.DEFAULT);
       fake.send(hello(hijack.getId()));
       group(() -> {
-        todayAHelloForAnotherSandboxIsAccepted(fake);
+        tally.check("ConnectSupervisor Hello with the sandbox's own credential is accepted", () -> {
+          GatewayMessage first = GatewayMessage.parseFrom(requireNext(fake));
+          assertTrue(first.hasSessionAccepted(), first.toString());
+        });
         tally.check("A tunnel whose relay the supervisor refuses gets 502", () -> {
           try (ConnectClient tunnel = tunnel()) {
             tunnel.send(ConnectClient.connectHead(hijack.getId(), hijackSsh.getToken()));
@@ -539,13 +561,14 @@ class BadInputIT {
             assertEquals(502, tunnel.status(), tunnel.responseHead());
           }
         });
-        todayAChannelCanBeClaimedFromAConnectionThatNeverSaidHello(fake);
+        aChannelIsClaimedOnlyWithItsSandboxsCredential(fake, hijackCredential, keeperCredential);
         tally.check("A relay nobody claims within the claim timeout fails the exec UNAVAILABLE, then its channel is expired", () -> {
           CompletableFuture<RawGrpc.Outcome> execution = CompletableFuture.supplyAsync(
               () -> raw.call("ExecSandbox", exec(hijack.getId(), "true").build().toByteArray()));
           String channel = nextRelayOpen(fake);
           expect(execution.get(60, TimeUnit.SECONDS), Status.Code.UNAVAILABLE, "supervisor relay failed");
-          expect(raw.call("RelayStream", init(channel)), Status.Code.NOT_FOUND, "unknown or expired relay channel");
+          expect(raw.call("RelayStream", credentialHeader(hijackCredential), CallOptions.DEFAULT, List.of(init(channel))),
+              Status.Code.NOT_FOUND, "unknown or expired relay channel");
         });
         tally.check("The sandbox loses READY when its session ends", () -> {
           fake.cancel();
@@ -570,27 +593,21 @@ class BadInputIT {
     assertEquals("back\n", back.stdout(), back.toString());
   }
 
-  /*
-   * The two methods below hold the assertions that describe today's gateway, where any caller may say
-   * Hello for any sandbox and claim any relay by channel id (UPSTREAM.md §B 12). When per-sandbox
-   * supervisor credentials land, these become refusals (PERMISSION_DENIED / UNAUTHENTICATED) and the
-   * rest of the hijack test must play the supervisor with the sandbox's credential.
+  /**
+   * RelayInit for a sandbox's channel from other connections: refused without a credential and with
+   * another sandbox's, and neither refusal uses the claim up — the sandbox's own credential then gets it.
    */
-
-  private static void todayAHelloForAnotherSandboxIsAccepted(RawGrpc.Open fake) {
-    tally.check("[changes with supervisor credentials] A Hello for another sandbox, without credentials, is accepted today", () -> {
-      GatewayMessage first = GatewayMessage.parseFrom(requireNext(fake));
-      assertTrue(first.hasSessionAccepted(), first.toString());
-    });
-  }
-
-  private static void todayAChannelCanBeClaimedFromAConnectionThatNeverSaidHello(RawGrpc.Open fake) {
-    tally.check("[changes with supervisor credentials] A sandbox's channel claimed on another connection is bridged today", () -> {
+  private static void aChannelIsClaimedOnlyWithItsSandboxsCredential(RawGrpc.Open fake, String ownCredential,
+      String otherCredential) {
+    tally.check("RelayInit for another sandbox's channel is refused, and the channel stays claimable by its own", () -> {
       CompletableFuture<RawGrpc.Outcome> execution = CompletableFuture.supplyAsync(
           () -> raw.call("ExecSandbox", exec(hijack.getId(), "true").build().toByteArray()));
       String channel = nextRelayOpen(fake);
+      expect(raw.call("RelayStream", init(channel)), Status.Code.UNAUTHENTICATED, "no sandbox credential");
+      expect(raw.call("RelayStream", credentialHeader(otherCredential), CallOptions.DEFAULT, List.of(init(channel))),
+          Status.Code.PERMISSION_DENIED, "relay channel belongs to another sandbox's supervisor session");
       try (RawGrpc stranger = new RawGrpc(gateway.port)) {
-        RawGrpc.Open claim = stranger.open("RelayStream");
+        RawGrpc.Open claim = stranger.open("RelayStream", credentialHeader(ownCredential), CallOptions.DEFAULT);
         claim.send(init(channel));
         // The gateway's SSH client speaks first: its version line arrives through the claimed relay.
         RelayFrame frame = RelayFrame.parseFrom(requireNext(claim));
@@ -602,8 +619,36 @@ class BadInputIT {
         assertEquals(Status.Code.UNAVAILABLE, exec.code(), exec.toString());
         claim.cancel();
       }
-      expect(raw.call("RelayStream", init(channel)), Status.Code.NOT_FOUND, "unknown or expired relay channel");
+      expect(raw.call("RelayStream", credentialHeader(ownCredential), CallOptions.DEFAULT, List.of(init(channel))),
+          Status.Code.NOT_FOUND, "unknown or expired relay channel");
     });
+  }
+
+  private static Metadata credentialHeader(String credential) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("x-sandbox-credential", Metadata.ASCII_STRING_MARSHALLER), credential);
+    return headers;
+  }
+
+  /**
+   * The sandbox's supervisor credential from its SandboxCreated event (jackson-cbor) in the gateway's
+   * journal: the process driver hands it to the supervisor on a pipe, so the test has no other way in.
+   */
+  private static String credentialFromJournal(String sandboxId) throws Exception {
+    org.sqlite.SQLiteConfig readOnly = new org.sqlite.SQLiteConfig();
+    readOnly.setReadOnly(true);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db, readOnly.toProperties());
+         java.sql.PreparedStatement query = c.prepareStatement("SELECT event_payload FROM event_journal"
+             + " WHERE persistence_id LIKE ? AND event_ser_manifest LIKE '%SandboxCreated%' ORDER BY ordering")) {
+      query.setString(1, "%" + sandboxId);
+      try (ResultSet rows = query.executeQuery()) {
+        assertTrue(rows.next(), "no SandboxCreated event for " + sandboxId + " in the journal");
+        String credential = new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper()
+            .readTree(rows.getBytes(1)).path("supervisorCredential").asText("");
+        assertFalse(credential.isEmpty(), "the SandboxCreated event of " + sandboxId + " carries no credential");
+        return credential;
+      }
+    }
   }
 
   private static String nextRelayOpen(RawGrpc.Open fake) throws Exception {

@@ -20,8 +20,17 @@ import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
 final class BridgingSupervisor implements AutoCloseable {
   private final SourceQueueWithComplete<SupervisorMessage> control;
   private final org.apache.pekko.actor.Cancellable heartbeats;
+  private final OpenShellClient client;
 
-  BridgingSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Path sshSocket, int frameSize) {
+  /**
+   * Dials the gateway on {@code port} with its own client that sends {@code credential} on every call,
+   * as the real supervisor's client does.
+   */
+  BridgingSupervisor(int port, ActorSystem<?> system, String sandboxId, String credential, Path sshSocket, int frameSize) {
+    client = OpenShellClient.create(org.apache.pekko.grpc.GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system)
+        .withTls(false)
+        .withChannelBuilderOverrides(builder -> builder.intercept(
+            io.openshell.supervisor.session.GatewaySession.credentialHeader(credential))), system);
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
     control = outbound.first();
     ActorRef<RelayBridge.Report> reports = system.systemActorOf(Behaviors.receiveMessage(report -> {
@@ -50,5 +59,6 @@ final class BridgingSupervisor implements AutoCloseable {
   public void close() {
     heartbeats.cancel();
     control.complete();
+    client.close();
   }
 }

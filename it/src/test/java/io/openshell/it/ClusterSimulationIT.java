@@ -218,7 +218,8 @@ class ClusterSimulationIT {
 
   private static Sandbox.Accepted register(ActorTestKit node, String id, String sessionId, TestProbe<SupervisorSession.Command> session) {
     return ClusterSharding.get(node.system()).entityRefFor(Sandbox.ENTITY_KEY, id)
-        .<StatusReply<Sandbox.Accepted>>ask(replyTo -> new Sandbox.SupervisorConnected(sessionId, session.getRef(), replyTo),
+        .<StatusReply<Sandbox.Accepted>>ask(replyTo -> new Sandbox.SupervisorConnected(sessionId, session.getRef(),
+                io.openshell.gateway.sandbox.SupervisorCredential.digest(AcceptingDriver.CREDENTIALS.get(id)), replyTo),
             Duration.ofSeconds(30))
         .toCompletableFuture().join().getValue();
   }
@@ -241,6 +242,9 @@ class ClusterSimulationIT {
 
   /** A compute driver that accepts every call: this test is about sessions and relays, not processes. */
   private static final class AcceptingDriver implements ComputeDriver {
+    /** The supervisor credential each sandbox's create handed over, whichever node's driver got it. */
+    static final java.util.concurrent.ConcurrentHashMap<String, String> CREDENTIALS = new java.util.concurrent.ConcurrentHashMap<>();
+
     @Override
     public CompletionStage<GetCapabilitiesResponse> getCapabilities(GetCapabilitiesRequest in) {
       return CompletableFuture.completedFuture(GetCapabilitiesResponse.getDefaultInstance());
@@ -263,6 +267,7 @@ class ClusterSimulationIT {
 
     @Override
     public CompletionStage<CreateSandboxResponse> createSandbox(CreateSandboxRequest in) {
+      CREDENTIALS.put(in.getSandbox().getId(), in.getSandbox().getSpec().getSupervisorCredential());
       return CompletableFuture.completedFuture(CreateSandboxResponse.getDefaultInstance());
     }
 

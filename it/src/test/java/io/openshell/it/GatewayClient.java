@@ -65,6 +65,34 @@ final class GatewayClient implements AutoCloseable {
     }
   }
 
+  Sandbox create(String name, io.openshell.protocol.v1.SandboxSpec spec) {
+    try {
+      return client.createSandbox(io.openshell.protocol.v1.CreateSandboxRequest.newBuilder().setSpec(spec).setName(name).build())
+          .toCompletableFuture().get(60, TimeUnit.SECONDS).getSandbox();
+    } catch (Exception e) {
+      throw new IllegalStateException("CreateSandbox " + name + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** GetSandboxLogs of every source, as text. */
+  String logs(String sandboxId) {
+    try {
+      return client.getSandboxLogs(io.openshell.protocol.v1.GetSandboxLogsRequest.newBuilder().setSandboxId(sandboxId).setLines(2000).build())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS).toString();
+    } catch (Exception e) {
+      throw new IllegalStateException("GetSandboxLogs failed: " + e.getMessage(), e);
+    }
+  }
+
+  boolean revokeSshSession(String token) {
+    try {
+      return client.revokeSshSession(io.openshell.protocol.v1.RevokeSshSessionRequest.newBuilder().setToken(token).build())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS).getRevoked();
+    } catch (Exception e) {
+      throw new IllegalStateException("RevokeSshSession failed: " + e.getMessage(), e);
+    }
+  }
+
   /** What one ExecSandbox call produced; stdout is kept only up to 1 MiB but always hashed. */
   record ExecOutcome(String stdout, String stdoutSha256, long stdoutBytes, String stderr, Integer exitCode, Throwable failure) {}
 

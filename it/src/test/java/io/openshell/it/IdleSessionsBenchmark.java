@@ -60,7 +60,7 @@ class IdleSessionsBenchmark {
           .map(response -> response.getSandbox().getId())
           .runWith(Sink.seq(), gateway.system).toCompletableFuture().get(30, TimeUnit.MINUTES);
       Path idFile = dir.resolve("sandbox-ids.txt");
-      Files.write(idFile, ids);
+      Files.write(idFile, ids.stream().map(id -> id + " " + gateway.credential(id)).toList());
       double heapWithoutSessions = liveHeapMiB();
       int threadsWithoutSessions = threads();
 

@@ -62,6 +62,10 @@ class RelayBenchmark {
     builder.environment().put("OPENSHELL_ENDPOINT", "http://127.0.0.1:" + gateway.running.port());
     builder.environment().put("OPENSHELL_SANDBOX_ID", sandboxId);
     builder.environment().put("OPENSHELL_SSH_SOCKET_PATH", sink.path.toString());
+    Path credential = Files.createFile(dir.resolve("credential"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(credential, gateway.credential(sandboxId));
+    builder.environment().put("OPENSHELL_SANDBOX_CREDENTIAL_FILE", credential.toString());
     supervisor = builder.start();
     Awaits.require(Duration.ofSeconds(60), "the supervisor's session", () -> phase() == SandboxPhase.SANDBOX_PHASE_READY);
   }
@@ -188,7 +192,8 @@ class RelayBenchmark {
           .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
       var pending = gateway.running.relays().open(id, Duration.ofSeconds(30));
       var control = Source.<SupervisorMessage>queue(8, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(gateway.system);
-      var messages = gateway.client.connectSupervisor(control.second())
+      var messages = gateway.client.connectSupervisor()
+          .addHeader(io.openshell.gateway.sandbox.SupervisorCredential.METADATA_KEY, gateway.credential(id)).invoke(control.second())
           .filter(m -> m.hasSessionAccepted() || m.hasRelayOpen())
           .map(m -> new Object[] {m, System.nanoTime()})
           .take(2)

@@ -58,7 +58,7 @@ class RelayBridgeIT {
   private static String readySandbox(String name, Path socket) throws Exception {
     String id = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance()).setName(name).build())
         .toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
-    new BridgingSupervisor(gateway.client, gateway.system, id, socket, FRAME);
+    new BridgingSupervisor(gateway.running.port(), gateway.system, id, gateway.credential(id), socket, FRAME);
     gateway.awaitReady(name);
     return id;
   }

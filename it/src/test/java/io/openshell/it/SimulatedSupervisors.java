@@ -20,27 +20,29 @@ import org.apache.pekko.stream.javadsl.Source;
  * connection, Hello, heartbeats, reconnects) for one sandbox id, without SSH daemons or relays: the
  * load of idle sandboxes on a gateway. Started by {@link IdleSessionsBenchmark} in its own JVM.
  *
- * <p>Arguments: gateway endpoint, a file with one sandbox id per line, sessions started per second.
+ * <p>Arguments: gateway endpoint, a file with one "sandbox-id credential" per line, sessions started per second.
  */
 public final class SimulatedSupervisors {
   private SimulatedSupervisors() {}
 
   public static void main(String[] args) throws Exception {
     String endpoint = args[0];
-    List<String> sandboxIds = Files.readAllLines(Path.of(args[1])).stream().filter(line -> !line.isBlank()).toList();
+    List<String> sandboxes = Files.readAllLines(Path.of(args[1])).stream().filter(line -> !line.isBlank()).toList();
     int perSecond = Integer.parseInt(args[2]);
     Config base = ConfigFactory.parseString("openshell.supervisor.ssh.daemon = off\npekko.loglevel = WARNING")
         .withFallback(ConfigFactory.load("openshell-supervisor"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "simulated-supervisors", base);
     AtomicInteger started = new AtomicInteger();
-    Source.from(sandboxIds)
+    Source.from(sandboxes)
         .throttle(perSecond, Duration.ofSeconds(1))
-        .runForeach(id -> {
-          Config config = ConfigFactory.parseMap(Map.of(
-              "openshell.supervisor.sandbox-id", id, "openshell.supervisor.endpoint", endpoint)).withFallback(base).resolve();
+        .runForeach(line -> {
+          String id = line.split(" ")[0];
+          String credential = line.split(" ")[1];
+          Config config = ConfigFactory.parseMap(Map.of("openshell.supervisor.sandbox-id", id,
+              "openshell.supervisor.credential", credential, "openshell.supervisor.endpoint", endpoint)).withFallback(base).resolve();
           system.systemActorOf(GatewaySession.create(SupervisorSettings.fromConfig(config)), "session-" + id, Props.empty());
           int n = started.incrementAndGet();
-          if (n % 1000 == 0 || n == sandboxIds.size()) System.out.println("started " + n);
+          if (n % 1000 == 0 || n == sandboxes.size()) System.out.println("started " + n);
         }, system)
         .thenRun(() -> System.out.println("all started"));
     system.getWhenTerminated().toCompletableFuture().get();

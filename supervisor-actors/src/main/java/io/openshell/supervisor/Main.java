@@ -44,9 +44,10 @@ public final class Main {
     SupervisorArgs.Parsed ok = (SupervisorArgs.Parsed) parsed;
     applyLogLevel(ok.logLevel());
 
-    Config config = config(ok);
+    Config config;
     SupervisorSettings settings;
     try {
+      config = config(ok);
       settings = SupervisorSettings.fromConfig(config);
     } catch (RuntimeException e) {
       System.err.println("openshell-supervisor: invalid settings: " + e.getMessage());
@@ -80,10 +81,16 @@ public final class Main {
     }
   }
 
-  /** Flags/env on top of openshell-supervisor.conf and reference.conf. */
+  /** Flags/env on top of openshell-supervisor.conf and reference.conf; the credential read from its file. */
   static Config config(SupervisorArgs.Parsed parsed) {
     Map<String, Object> overrides = new HashMap<>();
     parsed.overrides().forEach((key, value) -> overrides.put("openshell.supervisor." + key, value));
+    String credentialFile = parsed.overrides().get("credential-file");
+    if (credentialFile != null) {
+      int maxBytes = (int) ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load("openshell-supervisor"))
+          .getMemorySize("openshell.supervisor.credential-max-bytes").toBytes();
+      overrides.put("openshell.supervisor.credential", CredentialFile.read(credentialFile, System.in, maxBytes));
+    }
     if (parsed.logLevel() != null) {
       overrides.put("pekko.loglevel", pekkoLevel(parsed.logLevel()));
     }

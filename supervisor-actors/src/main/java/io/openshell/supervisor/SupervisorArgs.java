@@ -21,16 +21,19 @@ public final class SupervisorArgs {
           new Option("--openshell-endpoint", "OPENSHELL_ENDPOINT", "endpoint", true),
           new Option("--sandbox-id", "OPENSHELL_SANDBOX_ID", "sandbox-id", true),
           new Option("--sandbox", "OPENSHELL_SANDBOX", "sandbox-name", false),
-          new Option("--ssh-socket-path", "OPENSHELL_SSH_SOCKET_PATH", "ssh-socket-path", false));
+          new Option("--ssh-socket-path", "OPENSHELL_SSH_SOCKET_PATH", "ssh-socket-path", false),
+          // A path (or "-" for stdin), never the secret itself: the environment is inherited by every
+          // program the sandbox's SSH daemon runs.
+          new Option("--sandbox-credential-file", "OPENSHELL_SANDBOX_CREDENTIAL_FILE", "credential-file", false));
 
   private static final List<String> TLS_ENV =
       List.of("OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT", "OPENSHELL_TLS_KEY");
 
   public static final String USAGE =
       "usage: openshell-supervisor --openshell-endpoint URL[,URL…] --sandbox-id ID [--sandbox NAME]"
-          + " [--ssh-socket-path PATH]\n"
+          + " [--ssh-socket-path PATH] [--sandbox-credential-file PATH|-]\n"
           + "  env: OPENSHELL_ENDPOINT, OPENSHELL_SANDBOX_ID, OPENSHELL_SANDBOX,"
-          + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_LOG_LEVEL";
+          + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_SANDBOX_CREDENTIAL_FILE, OPENSHELL_LOG_LEVEL";
 
   public sealed interface Result {}
 

@@ -10,7 +10,8 @@ import java.util.UUID;
 /**
  * Typed {@code openshell.supervisor} settings. {@code endpoints} has one gateway URL, or several
  * nodes of a clustered gateway in the order they are tried. {@code instanceId} is a fresh UUID each time settings
- * are read, which Main does once per process start.
+ * are read, which Main does once per process start. {@code credential} is the sandbox's supervisor
+ * credential (empty: none), sent as {@code x-sandbox-credential} on every call to the gateway.
  */
 public record SupervisorSettings(
     List<GatewayEndpoint> endpoints,
@@ -21,7 +22,16 @@ public record SupervisorSettings(
     SessionSettings session,
     int relayFrameBytes,
     SshDaemonSettings ssh,
-    int relayPrefetchFrames) {
+    int relayPrefetchFrames,
+    String credential) {
+
+  /** Never prints the credential. */
+  @Override
+  public String toString() {
+    return "SupervisorSettings[endpoints=" + endpoints + ", sandboxId=" + sandboxId + ", sandboxName=" + sandboxName
+        + ", sshSocketPath=" + sshSocketPath + ", instanceId=" + instanceId + ", credential="
+        + (credential.isEmpty() ? "none" : "****") + "]";
+  }
 
   /** The first endpoint: the one a supervisor dials first. */
   public GatewayEndpoint endpoint() {
@@ -43,6 +53,7 @@ public record SupervisorSettings(
         SessionSettings.fromConfig(c.getConfig("session")),
         (int) c.getMemorySize("relay.frame-size").toBytes(),
         SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")),
-        c.getInt("relay.prefetch-frames"));
+        c.getInt("relay.prefetch-frames"),
+        c.getString("credential").trim());
   }
 }

@@ -11,6 +11,7 @@ import io.openshell.gateway.sandbox.SandboxNames;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.gateway.exec.ExecRequestValidation;
 import io.openshell.gateway.exec.ExecRunner;
 import io.openshell.gateway.exec.ShellCommand;
@@ -88,7 +89,8 @@ public final class OpenShellService implements OpenShellPowerApi {
     this.sessionSettings = sessionSettings;
     this.relayDirectory = relayDirectory;
     this.relaySettings = relaySettings;
-    this.relayStreams = new RelayStreamHandler(system, relayDirectory, relaySettings.frameSize());
+    this.relayStreams = new RelayStreamHandler(system, relayDirectory, relaySettings.frameSize(),
+        sandboxSettings.requireSupervisorCredential());
     this.relays = relays;
     this.exec = exec;
     this.sshSessions = sshSessions;
@@ -239,7 +241,8 @@ public final class OpenShellService implements OpenShellPowerApi {
   public Source<GatewayMessage, NotUsed> connectSupervisor(Source<SupervisorMessage, NotUsed> in, Metadata metadata) {
     var outbound = Source.<GatewayMessage>queue(sessionSettings.outboundQueueSize()).preMaterialize(system);
     ActorRef<SupervisorSession.Command> session = system.systemActorOf(
-        SupervisorSession.create(sessionSettings, outbound.first(), relayDirectory, relaySettings),
+        SupervisorSession.create(sessionSettings, outbound.first(), relayDirectory, relaySettings,
+            SupervisorCredential.digest(metadata.getText(SupervisorCredential.METADATA_KEY).orElse(null))),
         "supervisor-session-" + UUID.randomUUID(), Props.empty());
     in.runWith(ActorSink.<SupervisorMessage, SupervisorSession.Command, SupervisorSession.Ack>actorRefWithBackpressure(session,
         (ackTo, message) -> new SupervisorSession.Inbound(message, ackTo),
@@ -252,7 +255,7 @@ public final class OpenShellService implements OpenShellPowerApi {
 
   @Override
   public Source<RelayFrame, NotUsed> relayStream(Source<RelayFrame, NotUsed> in, Metadata metadata) {
-    return relayStreams.serve(in).mapError(grpcErrors());
+    return relayStreams.serve(in, metadata.getText(SupervisorCredential.METADATA_KEY)).mapError(grpcErrors());
   }
 
   // --- exec -----------------------------------------------------------------------------------
@@ -352,7 +355,7 @@ public final class OpenShellService implements OpenShellPowerApi {
 
   @Override
   public CompletionStage<PushSandboxLogsResponse> pushSandboxLogs(Source<PushSandboxLogsRequest, NotUsed> in, Metadata metadata) {
-    return mapped(logs.push(in));
+    return mapped(logs.push(in, metadata.getText(SupervisorCredential.METADATA_KEY)));
   }
 
   // --- helpers --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io.openshell.gateway.logs.SandboxLogs;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.sandbox.SandboxView;
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.protocol.v1.GetSandboxLogsRequest;
 import io.openshell.protocol.v1.GetSandboxLogsResponse;
 import io.openshell.protocol.v1.PlatformEvent;
@@ -73,16 +74,20 @@ final class SandboxLogsApi {
   /**
    * Each request's lines go to the buffer before the next request is read (backpressure to the
    * supervisor). Lines are stamped with the request's sandbox id: a supervisor cannot write into
-   * another sandbox's logs by naming it inside a line.
+   * another sandbox's logs by naming it inside a line, nor by naming it in a request: each sandbox id
+   * is accepted only with that sandbox's supervisor credential (checked once per id and call).
    */
-  CompletionStage<PushSandboxLogsResponse> push(Source<PushSandboxLogsRequest, NotUsed> in) {
+  CompletionStage<PushSandboxLogsResponse> push(Source<PushSandboxLogsRequest, NotUsed> in, Optional<String> credential) {
+    byte[] presented = SupervisorCredential.digest(credential.orElse(null));
     Set<String> known = new HashSet<>();
     return in.mapAsync(1, request -> {
           String id = request.getSandboxId();
           if (id.isEmpty()) throw GrpcErrors.of(Status.Code.INVALID_ARGUMENT, "sandbox_id is required");
           CompletionStage<?> checked = known.contains(id)
               ? CompletableFuture.completedFuture(Done.getInstance())
-              : existing(id).thenApply(view -> known.add(id));
+              : sharding.entityRefFor(Sandbox.ENTITY_KEY, id)
+                  .<Done>askWithStatus(replyTo -> new Sandbox.VerifySupervisor(presented, replyTo), sandboxSettings.askTimeout())
+                  .thenApply(verified -> known.add(id));
           return checked.thenCompose(ok -> AskPattern.<SandboxLogs.Command, Done>ask(logs,
               replyTo -> new SandboxLogs.Push(id, stamped(id, request.getLogsList()), replyTo), sandboxSettings.askTimeout(),
               system.scheduler()));

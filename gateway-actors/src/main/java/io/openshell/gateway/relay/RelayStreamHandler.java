@@ -3,6 +3,7 @@ package io.openshell.gateway.relay;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.openshell.gateway.sandbox.SandboxProblem;
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.protocol.v1.RelayFrame;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,14 +34,23 @@ public final class RelayStreamHandler {
   private final ActorSystem<?> system;
   private final ActorRef<RelayDirectory.Command> directory;
   private final int frameSize;
+  private final boolean requireCredential;
 
   public RelayStreamHandler(ActorSystem<?> system, ActorRef<RelayDirectory.Command> directory, int frameSize) {
+    this(system, directory, frameSize, true);
+  }
+
+  public RelayStreamHandler(ActorSystem<?> system, ActorRef<RelayDirectory.Command> directory, int frameSize,
+      boolean requireCredential) {
     this.system = system;
     this.directory = directory;
     this.frameSize = frameSize;
+    this.requireCredential = requireCredential;
   }
 
-  public Source<RelayFrame, NotUsed> serve(Source<RelayFrame, NotUsed> in) {
+  /** {@code credential}: what the caller sent as {@link SupervisorCredential#METADATA_KEY} (empty: nothing). */
+  public Source<RelayFrame, NotUsed> serve(Source<RelayFrame, NotUsed> in, Optional<String> credential) {
+    byte[] presented = SupervisorCredential.digest(credential.orElse(null));
     return in.prefixAndTail(1).flatMapConcat(headAndTail -> {
       List<RelayFrame> head = headAndTail.first();
       if (head.isEmpty()) return Source.failed(problem(Status.Code.INVALID_ARGUMENT, "empty RelayStream"));
@@ -48,11 +58,28 @@ public final class RelayStreamHandler {
       if (!first.hasInit() || first.getInit().getChannelId().isEmpty()) {
         return Source.failed(problem(Status.Code.INVALID_ARGUMENT, "first RelayFrame must be init with non-empty channel_id"));
       }
-      return bridge(first.getInit().getChannelId(), headAndTail.second());
+      return bridge(first.getInit().getChannelId(), presented, headAndTail.second());
     });
   }
 
-  private Source<RelayFrame, NotUsed> bridge(String channelId, Source<RelayFrame, NotUsed> frames) {
+  /**
+   * Refused unless the supervisor presents the credential the channel's session was accepted with:
+   * then a supervisor that learned another sandbox's channel id cannot take its relay, and its attempt
+   * leaves the relay unclaimed for the real supervisor.
+   */
+  private SandboxProblem refusal(RelayDirectory.Entry entry, byte[] presented) {
+    if (!requireCredential) return null;
+    if (presented == null) {
+      return problem(Status.Code.UNAUTHENTICATED, "no sandbox credential: send the sandbox's credential in the "
+          + SupervisorCredential.METADATA_KEY + " metadata, as on ConnectSupervisor");
+    }
+    if (!SupervisorCredential.matches(presented, entry.credentialDigest())) {
+      return problem(Status.Code.PERMISSION_DENIED, "relay channel belongs to another sandbox's supervisor session");
+    }
+    return null;
+  }
+
+  private Source<RelayFrame, NotUsed> bridge(String channelId, byte[] presented, Source<RelayFrame, NotUsed> frames) {
     // Supervisor -> client: data frames in order, empty ones skipped; any other frame ends this direction.
     CompletableFuture<ActorRef<Relay.Command>> claimedRelay = new CompletableFuture<>();
     Pair<UniqueKillSwitch, SourceRef<org.apache.pekko.util.ByteString>> inbound = frames
@@ -74,12 +101,21 @@ public final class RelayStreamHandler {
         StreamRefs.<org.apache.pekko.util.ByteString>sinkRef().preMaterialize(system);
 
     CompletionStage<Done> claimed = lookup(channelId)
-        .thenCompose(relay -> relay.isEmpty()
-            ? CompletableFuture.<Done>failedFuture(new SandboxProblem(Status.Code.NOT_FOUND, "unknown or expired relay channel"))
-            : claim(relay.get(), inbound.second(), outbound.first(), inbound.first()).thenApply(done -> {
-              claimedRelay.complete(relay.get());
-              return done;
-            }))
+        .thenCompose(entry -> {
+          if (entry.isEmpty()) {
+            return CompletableFuture.<Done>failedFuture(new SandboxProblem(Status.Code.NOT_FOUND, "unknown or expired relay channel"));
+          }
+          SandboxProblem refused = refusal(entry.get(), presented);
+          if (refused != null) {
+            system.log().warn("relay claim refused channel_id={}: {} {}", channelId, refused.code(), refused.getMessage());
+            return CompletableFuture.<Done>failedFuture(refused);
+          }
+          ActorRef<Relay.Command> relay = entry.get().relay();
+          return claim(relay, inbound.second(), outbound.first(), inbound.first()).thenApply(done -> {
+            claimedRelay.complete(relay);
+            return done;
+          });
+        })
         .whenComplete((done, failure) -> {
           if (failure != null) inbound.first().abort(failure);
         });
@@ -99,7 +135,7 @@ public final class RelayStreamHandler {
             : CompletableFuture.failedFuture(reply.getError()));
   }
 
-  private CompletionStage<Optional<ActorRef<Relay.Command>>> lookup(String channelId) {
+  private CompletionStage<Optional<RelayDirectory.Entry>> lookup(String channelId) {
     return AskPattern.ask(directory, replyTo -> new RelayDirectory.Lookup(channelId, replyTo),
         Duration.ofSeconds(10), system.scheduler());
   }

@@ -35,7 +35,8 @@ public final class DriverMapping {
             .setLogLevel(spec.getLogLevel())
             .putAllEnvironment(spec.getEnvironmentMap())
             .setTemplate(template)
-            .setGpu(spec.getGpu()))
+            .setGpu(spec.getGpu())
+            .setSupervisorCredential(state.supervisorCredential() == null ? "" : state.supervisorCredential()))
         .build();
   }
 

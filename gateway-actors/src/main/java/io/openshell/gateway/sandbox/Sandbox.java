@@ -67,8 +67,25 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   /** After a gateway start: make the driver run (or finish deleting) this sandbox again. */
   public record Reconcile(ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * {@code credentialDigest} is the SHA-256 of the credential the supervisor presented (null: none);
+   * the session is accepted only when it is this sandbox's ({@link SupervisorCredential}).
+   */
   public record SupervisorConnected(String sessionId, ActorRef<SupervisorSession.Command> session,
-      ActorRef<StatusReply<Accepted>> replyTo) implements Command {}
+      byte[] credentialDigest, ActorRef<StatusReply<Accepted>> replyTo) implements Command {
+
+    /** A supervisor that presented no credential. */
+    public SupervisorConnected(String sessionId, ActorRef<SupervisorSession.Command> session,
+        ActorRef<StatusReply<Accepted>> replyTo) {
+      this(sessionId, session, null, replyTo);
+    }
+  }
+
+  /**
+   * Is {@code credentialDigest} (SHA-256, null: none presented) this sandbox's supervisor credential?
+   * Answers NOT_FOUND, UNAUTHENTICATED or PERMISSION_DENIED otherwise. Used for PushSandboxLogs.
+   */
+  public record VerifySupervisor(byte[] credentialDigest, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   public record SupervisorDisconnected(String sessionId) implements Command {}
 
@@ -110,7 +127,23 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   public sealed interface Event extends CborSerializable {}
 
-  public record SandboxCreated(String id, String name, byte[] spec, long createdAtMs) implements Event {}
+  /** {@code supervisorCredential} is null in journals written before credentials existed. */
+  public record SandboxCreated(String id, String name, byte[] spec, long createdAtMs, String supervisorCredential)
+      implements Event {
+    @Override
+    public String toString() {
+      return "SandboxCreated[id=" + id + ", name=" + name + ", createdAtMs=" + createdAtMs + ", supervisorCredential="
+          + SupervisorCredential.redact(supervisorCredential) + "]";
+    }
+  }
+
+  /** A sandbox recovered from a journal without a credential got one (before its driver restarts it). */
+  public record SupervisorCredentialMinted(String supervisorCredential) implements Event {
+    @Override
+    public String toString() {
+      return "SupervisorCredentialMinted[" + SupervisorCredential.redact(supervisorCredential) + "]";
+    }
+  }
 
   public record DriverStatusObserved(DriverObservation observation) implements Event {}
 
@@ -131,13 +164,21 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
    */
   public record State(String id, String name, byte[] spec, long createdAtMs, DriverObservation driver,
       boolean deleting, boolean removed, String sessionId, boolean everConnected, long sessionChangedAtMs,
-      long revision) implements CborSerializable {
+      long revision, String supervisorCredential) implements CborSerializable {
 
     @JsonCreator
     public State {}
 
     public static State empty() {
-      return new State(null, null, null, 0, null, false, false, "", false, 0, 0);
+      return new State(null, null, null, 0, null, false, false, "", false, 0, 0, null);
+    }
+
+    /** Never prints the credential: states end up in debug logs of the persistence plugin. */
+    @Override
+    public String toString() {
+      return "State[id=" + id + ", name=" + name + ", driver=" + driver + ", deleting=" + deleting + ", removed=" + removed
+          + ", sessionId=" + sessionId + ", revision=" + revision + ", supervisorCredential="
+          + SupervisorCredential.redact(supervisorCredential) + "]";
     }
 
     public boolean exists() {
@@ -148,17 +189,27 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     public State apply(Event event) {
       long next = revision + 1;
       if (event instanceof SandboxCreated e) {
-        return new State(e.id(), e.name(), e.spec(), e.createdAtMs(), null, false, false, "", false, e.createdAtMs(), next);
+        return new State(e.id(), e.name(), e.spec(), e.createdAtMs(), null, false, false, "", false, e.createdAtMs(), next,
+            e.supervisorCredential());
       } else if (event instanceof DriverStatusObserved e) {
-        return new State(id, name, spec, createdAtMs, e.observation(), deleting, removed, sessionId, everConnected, sessionChangedAtMs, next);
+        return new State(id, name, spec, createdAtMs, e.observation(), deleting, removed, sessionId, everConnected, sessionChangedAtMs, next,
+            supervisorCredential);
       } else if (event instanceof SupervisorSessionConnected e) {
-        return new State(id, name, spec, createdAtMs, driver, deleting, removed, e.sessionId(), true, e.atMs(), next);
+        return new State(id, name, spec, createdAtMs, driver, deleting, removed, e.sessionId(), true, e.atMs(), next,
+            supervisorCredential);
       } else if (event instanceof SupervisorSessionDisconnected e) {
-        return new State(id, name, spec, createdAtMs, driver, deleting, removed, "", everConnected, e.atMs(), next);
+        return new State(id, name, spec, createdAtMs, driver, deleting, removed, "", everConnected, e.atMs(), next,
+            supervisorCredential);
       } else if (event instanceof DeletionRequested) {
-        return new State(id, name, spec, createdAtMs, driver, true, removed, sessionId, everConnected, sessionChangedAtMs, next);
+        return new State(id, name, spec, createdAtMs, driver, true, removed, sessionId, everConnected, sessionChangedAtMs, next,
+            supervisorCredential);
       } else if (event instanceof SandboxRemoved) {
-        return new State(id, name, spec, createdAtMs, driver, deleting, true, "", everConnected, sessionChangedAtMs, next);
+        return new State(id, name, spec, createdAtMs, driver, deleting, true, "", everConnected, sessionChangedAtMs, next,
+            supervisorCredential);
+      } else if (event instanceof SupervisorCredentialMinted e) {
+        // Not a change anyone watches: the revision stays, so watchers see no new version.
+        return new State(id, name, spec, createdAtMs, driver, deleting, removed, sessionId, everConnected, sessionChangedAtMs, revision,
+            e.supervisorCredential());
       }
       throw new IllegalArgumentException("unknown event " + event);
     }
@@ -220,6 +271,9 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   // Transient, touched only by command handlers (this actor's thread): never journaled.
   private LiveSession live;
   private final Map<String, PendingRelay> relays = new LinkedHashMap<>();
+  // The digest of the state's credential, computed once per incarnation.
+  private String digestOf;
+  private byte[] digest;
 
   private Sandbox(ActorContext<Command> context, TimerScheduler<Command> timers, String sandboxId,
       ActorRef<ClusterSharding.ShardCommand> shard, Dependencies dependencies) {
@@ -263,6 +317,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(Delete.class, (state, cmd) -> Effect().none().thenRun(s -> passivate()).thenReply(cmd.replyTo(), s -> notFound()))
         .onCommand(SupervisorConnected.class, (state, cmd) -> Effect().none().thenRun(s -> passivate())
             .thenReply(cmd.replyTo(), s -> StatusReply.error(new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"))))
+        .onCommand(VerifySupervisor.class, (state, cmd) -> Effect().none().thenRun(s -> passivate())
+            .thenReply(cmd.replyTo(), s -> StatusReply.error(new SandboxProblem(Status.Code.NOT_FOUND, "sandbox not found"))))
         .onCommand(DriverObserved.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
         .onCommand(DriverDeleted.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
         .onCommand(Reconcile.class, (state, cmd) -> Effect().reply(cmd.replyTo(), Done.getInstance()))
@@ -290,6 +346,10 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(DriverDeleted.class, this::onDriverDeleted)
         .onCommand(Reconcile.class, this::onReconcile)
         .onCommand(SupervisorConnected.class, this::onSupervisorConnected)
+        .onCommand(VerifySupervisor.class, (state, cmd) -> {
+          SandboxProblem refused = credentialRefusal(state, cmd.credentialDigest());
+          return Effect().reply(cmd.replyTo(), refused == null ? StatusReply.success(Done.getInstance()) : StatusReply.error(refused));
+        })
         .onCommand(SupervisorDisconnected.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "stream ended"))
         .onCommand(SessionTerminated.class, (state, cmd) -> onSessionGone(state, cmd.sessionId(), "session actor stopped"))
         .onCommand(DriverCreateFinished.class, this::onDriverCreateFinished)
@@ -323,7 +383,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   private ReplyEffect<Event, State> onCreate(State state, Create cmd) {
     // Persisted before the driver is called, so a crash in between leaves a record to reconcile.
-    return Effect().persist(new SandboxCreated(sandboxId, cmd.name(), cmd.spec(), System.currentTimeMillis()))
+    return Effect().persist(new SandboxCreated(sandboxId, cmd.name(), cmd.spec(), System.currentTimeMillis(),
+            SupervisorCredential.mint()))
         .thenRun(created -> {
           publish(created);
           context.getLog().info("sandbox created sandbox_id={} name={}; asking the driver to start it", sandboxId, cmd.name());
@@ -438,6 +499,14 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   private ReplyEffect<Event, State> onReconcile(State state, Reconcile cmd) {
     if (state.deleting()) {
       callDriverDelete(null);
+    } else if (state.supervisorCredential() == null) {
+      // Created before supervisor credentials existed: its supervisor starts again with a new one.
+      return Effect().persist(new SupervisorCredentialMinted(SupervisorCredential.mint()))
+          .thenRun(minted -> {
+            context.getLog().info("supervisor credential minted for sandbox_id={} (recovered without one)", sandboxId);
+            callDriverCreate(minted, null);
+          })
+          .thenReply(cmd.replyTo(), s -> Done.getInstance());
     } else {
       callDriverCreate(state, null);
     }
@@ -447,6 +516,9 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   // --- supervisor sessions --------------------------------------------------------------------
 
   private ReplyEffect<Event, State> onSupervisorConnected(State state, SupervisorConnected cmd) {
+    SandboxProblem refused = credentialRefusal(state, cmd.credentialDigest());
+    // The session logs the rejection (one line per event); nothing changes here.
+    if (refused != null) return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
     if (live != null && !live.sessionId().equals(cmd.sessionId())) {
       context.getLog().info("supervisor session superseded sandbox_id={} session_id={} by session_id={}",
           sandboxId, live.sessionId(), cmd.sessionId());
@@ -526,6 +598,31 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     if (relay == null) return;
     timers.cancel(channelId);
     relay.replyTo.tell(StatusReply.error(new SandboxProblem(code, message)));
+  }
+
+  // --- supervisor credential ------------------------------------------------------------------
+
+  /** Null when the presented digest is this sandbox's credential (or credentials are not required). */
+  private SandboxProblem credentialRefusal(State state, byte[] presentedDigest) {
+    if (!dependencies.settings().requireSupervisorCredential()) return null;
+    if (presentedDigest == null) {
+      return new SandboxProblem(Status.Code.UNAUTHENTICATED, "no sandbox credential: send the credential the compute driver "
+          + "gave this sandbox's supervisor in the " + SupervisorCredential.METADATA_KEY + " metadata");
+    }
+    if (!SupervisorCredential.matches(presentedDigest, expectedDigest(state))) {
+      return new SandboxProblem(Status.Code.PERMISSION_DENIED,
+          "the presented sandbox credential is not sandbox " + sandboxId + "'s: a supervisor may only speak for its own sandbox");
+    }
+    return null;
+  }
+
+  private byte[] expectedDigest(State state) {
+    if (state.supervisorCredential() == null) return null;
+    if (!state.supervisorCredential().equals(digestOf)) {
+      digestOf = state.supervisorCredential();
+      digest = SupervisorCredential.digest(digestOf);
+    }
+    return digest;
   }
 
   // --- helpers --------------------------------------------------------------------------------

@@ -83,8 +83,18 @@ public final class SupervisorSession {
 
   public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound,
       ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings) {
+    return create(settings, outbound, relayDirectory, relaySettings, null);
+  }
+
+  /**
+   * {@code credentialDigest}: SHA-256 of the credential the supervisor sent with the call (null: none).
+   * The Sandbox entity checks it at Hello; the session's relays carry it into the relay directory.
+   */
+  public static Behavior<Command> create(SessionSettings settings, BoundedSourceQueue<GatewayMessage> outbound,
+      ActorRef<RelayDirectory.Command> relayDirectory, RelaySettings relaySettings, byte[] credentialDigest) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new SupervisorSession.Connection(context, timers, settings, outbound, relayDirectory, relaySettings).awaitingHello()));
+        new SupervisorSession.Connection(context, timers, settings, outbound, relayDirectory, relaySettings, credentialDigest)
+            .awaitingHello()));
   }
 
   /** Per-stream behavior; fields are touched only from this actor's thread. */
@@ -95,6 +105,7 @@ public final class SupervisorSession {
     private final BoundedSourceQueue<GatewayMessage> outbound;
     private final ActorRef<RelayDirectory.Command> relayDirectory;
     private final RelaySettings relaySettings;
+    private final byte[] credentialDigest;
     private final Map<String, ActorRef<Relay.Command>> relays = new HashMap<>();
     private final String sessionId = UUID.randomUUID().toString();
     private String sandboxId = "";
@@ -103,8 +114,9 @@ public final class SupervisorSession {
 
     Connection(ActorContext<Command> context, TimerScheduler<Command> timers, SessionSettings settings,
         BoundedSourceQueue<GatewayMessage> outbound, ActorRef<RelayDirectory.Command> relayDirectory,
-        RelaySettings relaySettings) {
+        RelaySettings relaySettings, byte[] credentialDigest) {
       this.context = context;
+      this.credentialDigest = credentialDigest;
       this.timers = timers;
       this.settings = settings;
       this.outbound = outbound;
@@ -136,7 +148,7 @@ public final class SupervisorSession {
       lastInboundNanos = System.nanoTime();
       var sandbox = ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
       context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(30),
-          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), replyTo),
+          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), credentialDigest, replyTo),
           (accepted, failure) -> failure == null
               ? new Registered(accepted, inbound.ackTo())
               : new RegistrationFailed(failure));
@@ -210,7 +222,7 @@ public final class SupervisorSession {
             context.watchWith(relay, new RelayStopped(channelId));
             // Registered before RelayOpen leaves: the supervisor's RelayStream looks the channel up in the
             // same directory, so its lookup is queued behind this and always finds the relay.
-            relayDirectory.tell(new RelayDirectory.Register(channelId, relay));
+            relayDirectory.tell(new RelayDirectory.Register(channelId, relay, credentialDigest));
             return offer(GatewayMessage.newBuilder().setRelayOpen(RelayOpen.newBuilder().setChannelId(channelId)).build())
                 ? Behaviors.same()
                 : end("outbound queue full (supervisor not reading)");
@@ -264,6 +276,10 @@ public final class SupervisorSession {
             if (failed.cause() instanceof SandboxProblem problem && problem.code() == Status.Code.NOT_FOUND) {
               return end("sandbox no longer exists");
             }
+            if (failed.cause() instanceof SandboxProblem problem && (problem.code() == Status.Code.PERMISSION_DENIED
+                || problem.code() == Status.Code.UNAUTHENTICATED)) {
+              return end("the sandbox no longer accepts this session's credential (" + problem.code() + ")");
+            }
             // The shard may still be on its way to a surviving node: try again shortly.
             timers.startSingleTimer(RegisterAgain.INSTANCE, REGISTER_AGAIN_DELAY);
             return Behaviors.same();
@@ -283,7 +299,7 @@ public final class SupervisorSession {
       var sandbox = ClusterSharding.get(context.getSystem()).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
       // Short: a message sent while the shard is being reallocated can be lost; the retry resends it.
       context.askWithStatus(Sandbox.Accepted.class, sandbox, Duration.ofSeconds(10),
-          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), replyTo),
+          replyTo -> new Sandbox.SupervisorConnected(sessionId, context.getSelf(), credentialDigest, replyTo),
           (accepted, failure) -> failure == null ? new RegisteredAgain(accepted) : new RegisterAgainFailed(failure));
       return Behaviors.same();
     }
@@ -314,7 +330,8 @@ public final class SupervisorSession {
     }
 
     private Behavior<Command> reject(Status status, String message) {
-      context.getLog().info("supervisor session rejected sandbox_id={}: {} {}", sandboxId, status.getCode(), message);
+      context.getLog().info("supervisor session rejected sandbox_id={} session_id={}: {} {}", sandboxId, sessionId,
+          status.getCode(), message);
       outbound.fail(new GrpcServiceException(status.withDescription(message)));
       return Behaviors.stopped();
     }

@@ -91,10 +91,37 @@ public final class SshSessions
 
   // --- state ----------------------------------------------------------------------------------
 
+  /**
+   * Sessions keyed by {@link #key} of their token, never by the token itself: a map lookup compares
+   * keys with {@code String.equals}, which stops at the first differing character, so keyed by the
+   * secret its timing would tell a caller how much of a guessed token is right. A digest's prefix tells
+   * nothing about the token.
+   */
   public record State(Map<String, SshSession> byToken) implements CborSerializable {
+    private static final String KEY_PREFIX = "sha256:";
+
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public State {
-      byToken = Map.copyOf(byToken);
+      // Snapshots written before sessions were keyed by digest are re-keyed as they load.
+      Map<String, SshSession> keyed = new HashMap<>();
+      byToken.forEach((key, session) -> keyed.put(key.startsWith(KEY_PREFIX) ? key : key(session.token()), session));
+      byToken = Map.copyOf(keyed);
+    }
+
+    /** The map key of a token: its SHA-256, base64. */
+    public static String key(String token) {
+      try {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+            .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return KEY_PREFIX + java.util.Base64.getEncoder().encodeToString(digest);
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every JVM has SHA-256", e);
+      }
+    }
+
+    /** The session of a presented token, or null. */
+    public SshSession find(String token) {
+      return byToken.get(key(token));
     }
 
     static State empty() {
@@ -104,13 +131,13 @@ public final class SshSessions
     State apply(Event event) {
       Map<String, SshSession> next = new HashMap<>(byToken);
       if (event instanceof SshSessionCreated e) {
-        next.put(e.session().token(), e.session());
+        next.put(key(e.session().token()), e.session());
       } else if (event instanceof SshSessionRevoked e) {
-        next.computeIfPresent(e.token(), (token, session) -> session.asRevoked());
+        next.computeIfPresent(key(e.token()), (key, session) -> session.asRevoked());
       } else if (event instanceof SandboxSshSessionsDeleted e) {
         next.values().removeIf(session -> session.sandboxId().equals(e.sandboxId()));
       } else if (event instanceof SshSessionsReaped e) {
-        e.tokens().forEach(next::remove);
+        e.tokens().forEach(token -> next.remove(key(token)));
       } else {
         throw new IllegalArgumentException("unknown event " + event);
       }
@@ -178,7 +205,7 @@ public final class SshSessions
         .onCommand(Create.class, this::onCreate)
         .onCommand(Revoke.class, this::onRevoke)
         .onCommand(Check.class, (state, cmd) -> {
-          SshSession session = state.byToken().get(cmd.token());
+          SshSession session = state.find(cmd.token());
           TokenVerdict verdict = session == null ? TokenVerdict.UNKNOWN : session.verdict(cmd.sandboxId(), clock.getAsLong());
           return Effect().reply(cmd.replyTo(), verdict);
         })
@@ -200,7 +227,7 @@ public final class SshSessions
   }
 
   private ReplyEffect<Event, State> onRevoke(State state, Revoke cmd) {
-    SshSession session = state.byToken().get(cmd.token());
+    SshSession session = state.find(cmd.token());
     if (session == null) return Effect().reply(cmd.replyTo(), new Revoked(false));
     if (session.revoked()) return Effect().reply(cmd.replyTo(), new Revoked(true));
     return Effect().persist(new SshSessionRevoked(cmd.token()))

@@ -102,7 +102,7 @@ class ConnectSupervisorIT {
   void acceptedSessionMakesTheSandboxReadyAndClosingItDemotesWithinOneSecond() throws Exception {
     Sandbox sandbox = create("connect-ready");
     assertEquals(SandboxPhase.SANDBOX_PHASE_PROVISIONING, sandbox.getPhase());
-    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     link.send(SupervisorLink.hello(sandbox.getId()));
     SessionAccepted accepted = accepted(link);
     assertEquals(15, accepted.getHeartbeatIntervalSecs());
@@ -126,10 +126,10 @@ class ConnectSupervisorIT {
   @Test
   void secondHelloSupersedesTheFirstWhoseStreamIsCompleted() throws Exception {
     Sandbox sandbox = create("connect-supersede");
-    SupervisorLink first = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink first = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     first.send(SupervisorLink.hello(sandbox.getId()));
     String firstId = accepted(first).getSessionId();
-    SupervisorLink second = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink second = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     second.send(SupervisorLink.hello(sandbox.getId()));
     String secondId = accepted(second).getSessionId();
     assertNotEquals(firstId, secondId);
@@ -147,12 +147,12 @@ class ConnectSupervisorIT {
   @Test
   void reconnectRestoresReady() throws Exception {
     Sandbox sandbox = create("connect-again");
-    SupervisorLink first = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink first = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     first.send(SupervisorLink.hello(sandbox.getId()));
     accepted(first);
     first.out.fail(new RuntimeException("supervisor crashed"));
     awaitPhase("connect-again", SandboxPhase.SANDBOX_PHASE_PROVISIONING, Duration.ofSeconds(5));
-    SupervisorLink again = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink again = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     again.send(SupervisorLink.hello(sandbox.getId()));
     accepted(again);
     assertEquals(SandboxPhase.SANDBOX_PHASE_READY, get("connect-again").getPhase());
@@ -162,7 +162,7 @@ class ConnectSupervisorIT {
   @Test
   void deletingASandboxClosesItsSupervisorSession() throws Exception {
     Sandbox sandbox = create("connect-delete");
-    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
     link.send(SupervisorLink.hello(sandbox.getId()));
     accepted(link);
     assertTrue(gateway.client.deleteSandbox(DeleteSandboxRequest.newBuilder().setName("connect-delete").build())
@@ -170,5 +170,84 @@ class ConnectSupervisorIT {
     link.in.request(1);
     link.in.expectComplete();
     assertTrue(driver.deleted.contains(sandbox.getId()));
+  }
+
+  // --- the supervisor credential (issue #8, UPSTREAM §B 12 IMPROVE) ------------------------------
+
+  @Test
+  void helloWithoutACredentialIsUnauthenticatedAndTheSandboxStaysProvisioning() throws Exception {
+    Sandbox sandbox = create("credential-missing");
+    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+    link.send(SupervisorLink.hello(sandbox.getId()));
+    Status status = rejection(link);
+    assertEquals(Status.Code.UNAUTHENTICATED, status.getCode());
+    assertEquals("no sandbox credential: send the credential the compute driver gave this sandbox's supervisor in the "
+        + "x-sandbox-credential metadata", status.getDescription());
+    assertEquals(SandboxPhase.SANDBOX_PHASE_PROVISIONING, get("credential-missing").getPhase());
+  }
+
+  @Test
+  void helloWithAnotherSandboxsCredentialIsPermissionDeniedAndTheRightOneIsAccepted() throws Exception {
+    Sandbox a = create("credential-a");
+    Sandbox b = create("credential-b");
+    SupervisorLink asB = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(b.getId()));
+    asB.send(SupervisorLink.hello(a.getId()));
+    Status status = rejection(asB);
+    assertEquals(Status.Code.PERMISSION_DENIED, status.getCode());
+    assertEquals("the presented sandbox credential is not sandbox " + a.getId()
+        + "'s: a supervisor may only speak for its own sandbox", status.getDescription());
+    SupervisorLink garbage = SupervisorLink.open(gateway.client, gateway.system, "not-a-credential");
+    garbage.send(SupervisorLink.hello(a.getId()));
+    assertEquals(Status.Code.PERMISSION_DENIED, rejection(garbage).getCode());
+    assertEquals(SandboxPhase.SANDBOX_PHASE_PROVISIONING, get("credential-a").getPhase());
+
+    SupervisorLink own = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(a.getId()));
+    own.send(SupervisorLink.hello(a.getId()));
+    accepted(own);
+    assertEquals(SandboxPhase.SANDBOX_PHASE_READY, get("credential-a").getPhase());
+    own.out.complete();
+  }
+
+  @Test
+  void anUnknownSandboxIsNotFoundWhateverCredentialIsPresented() {
+    Status status;
+    SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, "some-credential");
+    link.send(SupervisorLink.hello("00000000-0000-4000-8000-000000000001"));
+    status = rejection(link);
+    assertEquals(Status.Code.NOT_FOUND, status.getCode());
+    assertEquals("sandbox not found", status.getDescription());
+  }
+
+  @Test
+  void theCredentialNeverAppearsInPublicAnswers() throws Exception {
+    Sandbox created = create("credential-hidden");
+    String credential = gateway.credential(created.getId());
+    assertEquals(43, credential.length(), "32 random bytes, base64url without padding");
+    assertTrue(credential.matches("[A-Za-z0-9_-]{43}"), credential.length() + " characters of base64url");
+    assertFalse(created.toString().contains(credential));
+    assertFalse(get("credential-hidden").toString().contains(credential));
+    assertFalse(gateway.client.listSandboxes(ListSandboxesRequest.getDefaultInstance()).toCompletableFuture()
+        .get(30, TimeUnit.SECONDS).toString().contains(credential));
+    SandboxStreamEvent watched = gateway.client.watchSandbox(WatchSandboxRequest.newBuilder().setId(created.getId())
+            .setStopOnTerminal(true).build())
+        .take(1).runWith(org.apache.pekko.stream.javadsl.Sink.head(), gateway.system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertTrue(watched.hasSandbox());
+    assertFalse(watched.toString().contains(credential));
+  }
+
+  @Test
+  void withTheCredentialRequirementOffAHelloWithoutOneIsAccepted() throws Exception {
+    Path state = Files.createTempDirectory("connect-supervisor-no-credential");
+    try (TestGateway open = TestGateway.start("sqlite::memory:", state, new AcceptingDriver(),
+        "openshell.gateway.sandbox.require-supervisor-credential = off")) {
+      Sandbox sandbox = open.client.createSandbox(CreateSandboxRequest.newBuilder()
+          .setSpec(SandboxSpec.getDefaultInstance()).setName("credential-off").build()).toCompletableFuture().get(30, TimeUnit.SECONDS)
+          .getSandbox();
+      SupervisorLink link = SupervisorLink.open(open.client, open.system);
+      link.send(SupervisorLink.hello(sandbox.getId()));
+      link.in.request(1);
+      assertTrue(link.in.expectNext(TestGateway.patience()).hasSessionAccepted());
+      link.out.complete();
+    }
   }
 }

@@ -167,7 +167,7 @@ class SandboxApiIT {
       watch.request(10);
       assertEquals(SandboxPhase.SANDBOX_PHASE_PROVISIONING, watch.expectNext(Duration.ofSeconds(20)).getSandbox().getPhase());
 
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
       link.send(SupervisorLink.hello(sandbox.getId()));
       assertEquals(SandboxPhase.SANDBOX_PHASE_READY, watch.expectNext(Duration.ofSeconds(20)).getSandbox().getPhase());
       watch.expectComplete();
@@ -188,7 +188,7 @@ class SandboxApiIT {
     try (TestGateway gateway = TestGateway.start(db, state, new AcceptingDriver(), "")) {
       id = await(gateway.client.createSandbox(named("durable"))).getSandbox().getId();
       await(gateway.client.createSandbox(named("other")));
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(id));
       link.send(SupervisorLink.hello(id));
       link.in.request(1);
       assertTrue(link.in.expectNext(Duration.ofSeconds(20)).hasSessionAccepted());
@@ -211,7 +211,7 @@ class SandboxApiIT {
       Status duplicate = failure(gateway.client.createSandbox(named("durable")));
       assertEquals(Status.Code.ALREADY_EXISTS, duplicate.getCode());
 
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(id));
       link.send(SupervisorLink.hello(id));
       link.in.request(1);
       assertTrue(link.in.expectNext(Duration.ofSeconds(20)).hasSessionAccepted());
@@ -227,7 +227,7 @@ class SandboxApiIT {
     try (TestGateway gateway = TestGateway.start("sqlite::memory:", state, new AcceptingDriver(),
         "openshell.gateway.supervisor-session.heartbeat-interval = 1s")) {
       Sandbox sandbox = await(gateway.client.createSandbox(named("silent"))).getSandbox();
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(sandbox.getId()));
       link.send(SupervisorLink.hello(sandbox.getId()));
       link.in.request(100);
       SessionAccepted accepted = link.in.expectNext(Duration.ofSeconds(20)).getSessionAccepted();

@@ -1,5 +1,6 @@
 package io.openshell.gateway.api;
 
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.grpc.Status;
@@ -37,7 +38,7 @@ class SandboxLogsApiIT {
   }
 
   private static void push(TestGateway gateway, String id, List<SandboxLogLine> lines) throws Exception {
-    await(gateway.client.pushSandboxLogs(Source.single(PushSandboxLogsRequest.newBuilder().setSandboxId(id).addAllLogs(lines).build())));
+    await(gateway.client.pushSandboxLogs().addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(id)).invoke(Source.single(PushSandboxLogsRequest.newBuilder().setSandboxId(id).addAllLogs(lines).build())));
   }
 
   private static Sandbox create(TestGateway gateway, String name) throws Exception {
@@ -55,7 +56,7 @@ class SandboxLogsApiIT {
       String id = create(gateway, "logged").getId();
       push(gateway, id, List.of(line("DEBUG", 1), line("INFO", 2), line("WARN", 3)));
       // The gateway's own line about this sandbox (source gateway) once a supervisor says Hello.
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(id));
       link.send(SupervisorLink.hello(id));
       gateway.awaitReady("logged");
 
@@ -144,7 +145,7 @@ class SandboxLogsApiIT {
           .runWith(TestSink.create(gateway.system), gateway.system);
       watch.request(100);
       assertEquals(SandboxPhase.SANDBOX_PHASE_PROVISIONING, watch.expectNext(Duration.ofSeconds(20)).getSandbox().getPhase());
-      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system);
+      SupervisorLink link = SupervisorLink.open(gateway.client, gateway.system, gateway.credential(id));
       link.send(SupervisorLink.hello(id));
       SandboxStreamEvent next;
       do {
@@ -152,6 +153,35 @@ class SandboxLogsApiIT {
       } while (!next.hasSandbox());
       assertEquals(SandboxPhase.SANDBOX_PHASE_READY, next.getSandbox().getPhase());
       watch.expectComplete();
+    }
+  }
+
+  @Test
+  void pushSandboxLogsNeedsThatSandboxsCredentialAndRefusedLinesAreNotKept() throws Exception {
+    try (TestGateway gateway = TestGateway.start("sqlite::memory:", Files.createTempDirectory("logs-api-credential"), new AcceptingDriver(), "")) {
+      String a = create(gateway, "logs-a").getId();
+      String b = create(gateway, "logs-b").getId();
+      PushSandboxLogsRequest intoA = PushSandboxLogsRequest.newBuilder().setSandboxId(a).addLogs(line("INFO", 1)).build();
+
+      Status anonymous = failure(gateway.client.pushSandboxLogs(Source.single(intoA)));
+      assertEquals(Status.Code.UNAUTHENTICATED, anonymous.getCode());
+      assertTrue(anonymous.getDescription().contains("x-sandbox-credential"), anonymous.getDescription());
+      Status asB = failure(gateway.client.pushSandboxLogs().addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(b))
+          .invoke(Source.single(intoA)));
+      assertEquals(Status.Code.PERMISSION_DENIED, asB.getCode());
+      // B's own stream may not slip a request for A in after one of its own.
+      Status smuggled = failure(gateway.client.pushSandboxLogs().addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(b))
+          .invoke(Source.from(List.of(PushSandboxLogsRequest.newBuilder().setSandboxId(b).addLogs(line("INFO", 2)).build(), intoA))));
+      assertEquals(Status.Code.PERMISSION_DENIED, smuggled.getCode());
+      Status unknown = failure(gateway.client.pushSandboxLogs().addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(b))
+          .invoke(Source.single(PushSandboxLogsRequest.newBuilder().setSandboxId("no-such-sandbox").addLogs(line("INFO", 3)).build())));
+      assertEquals(Status.Code.NOT_FOUND, unknown.getCode());
+      assertEquals(List.of(), messages(await(gateway.client.getSandboxLogs(GetSandboxLogsRequest.newBuilder()
+          .setSandboxId(a).addSources("sandbox").build()))));
+
+      push(gateway, a, List.of(line("INFO", 4)));
+      assertEquals(List.of("line 4"), messages(await(gateway.client.getSandboxLogs(GetSandboxLogsRequest.newBuilder()
+          .setSandboxId(a).addSources("sandbox").build()))));
     }
   }
 }

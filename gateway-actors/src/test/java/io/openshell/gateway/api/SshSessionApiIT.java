@@ -73,7 +73,7 @@ class SshSessionApiIT {
       assertEquals(Status.Code.FAILED_PRECONDITION, notReady.getCode());
       assertEquals("sandbox is not ready", notReady.getDescription());
 
-      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
       gateway.awaitReady("ssh-api");
       long before = System.currentTimeMillis();
       CreateSshSessionResponse response = await(session(gateway, id));
@@ -114,7 +114,7 @@ class SshSessionApiIT {
     try (TestGateway gateway = TestGateway.start("sqlite::memory:", state, new AcceptingDriver(),
         "openshell.gateway.ssh-session.ttl = 0s")) {
       String id = create(gateway, "ssh-forever");
-      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
       gateway.awaitReady("ssh-forever");
       assertEquals(0, await(session(gateway, id)).getExpiresAtMs());
       supervisor.close();
@@ -130,7 +130,7 @@ class SshSessionApiIT {
     String revoked;
     try (TestGateway gateway = TestGateway.start(db, state, new AcceptingDriver(), "")) {
       id = create(gateway, "ssh-durable");
-      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
       gateway.awaitReady("ssh-durable");
       kept = await(session(gateway, id)).getToken();
       revoked = await(session(gateway, id)).getToken();
@@ -138,7 +138,7 @@ class SshSessionApiIT {
       supervisor.close();
     }
     try (TestGateway gateway = TestGateway.start(db, state, new AcceptingDriver(), "")) {
-      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+      EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
       gateway.awaitReady("ssh-durable");
       assertEquals(200, connectStatus(gateway.running.sshTunnelAddress(), id, kept), "the token still opens a tunnel");
       assertEquals(401, connectStatus(gateway.running.sshTunnelAddress(), id, revoked), "the revocation was kept");

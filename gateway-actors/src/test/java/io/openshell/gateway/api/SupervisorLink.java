@@ -1,5 +1,6 @@
 package io.openshell.gateway.api;
 
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.protocol.v1.GatewayMessage;
 import io.openshell.protocol.v1.OpenShellClient;
 import io.openshell.protocol.v1.SupervisorHello;
@@ -20,9 +21,17 @@ final class SupervisorLink {
     this.in = in;
   }
 
+  /** A link that presents no sandbox credential. */
   static SupervisorLink open(OpenShellClient client, ActorSystem<?> system) {
+    return open(client, system, null);
+  }
+
+  /** A link that presents {@code credential} as x-sandbox-credential (null: none). */
+  static SupervisorLink open(OpenShellClient client, ActorSystem<?> system, String credential) {
     var outbound = Source.<SupervisorMessage>queue(64).preMaterialize(system);
-    TestSubscriber.Probe<GatewayMessage> in = client.connectSupervisor(outbound.second())
+    var call = client.connectSupervisor();
+    if (credential != null) call = call.addHeader(SupervisorCredential.METADATA_KEY, credential);
+    TestSubscriber.Probe<GatewayMessage> in = call.invoke(outbound.second())
         .runWith(TestSink.create(system), system);
     return new SupervisorLink(outbound.first(), in);
   }

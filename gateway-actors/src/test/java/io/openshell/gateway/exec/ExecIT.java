@@ -28,7 +28,7 @@ class ExecIT {
   static void start() throws Exception {
     gateway = TestGateway.start("sqlite::memory:", Files.createTempDirectory("exec-it"), new AcceptingDriver(), "");
     sandboxId = create("exec");
-    supervisor = new SshRelaySupervisor(gateway.client, gateway.system, sandboxId);
+    supervisor = new SshRelaySupervisor(gateway.client, gateway.system, sandboxId, gateway.credential(sandboxId));
     awaitReady("exec");
   }
 
@@ -139,7 +139,7 @@ class ExecIT {
   @Test
   void aRelayThatDiesMidExecFailsUnavailableInsteadOfHanging() throws Exception {
     String id = create("exec-dies");
-    SshRelaySupervisor doomed = new SshRelaySupervisor(gateway.client, gateway.system, id);
+    SshRelaySupervisor doomed = new SshRelaySupervisor(gateway.client, gateway.system, id, gateway.credential(id));
     awaitReady("exec-dies");
     var running = events(ExecSandboxRequest.newBuilder().setSandboxId(id).addCommand("sleep").addCommand("30").build());
     TestProbe.create(gateway.system).awaitAssert(Duration.ofSeconds(20), () -> {

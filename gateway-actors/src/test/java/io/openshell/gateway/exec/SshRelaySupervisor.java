@@ -1,5 +1,6 @@
 package io.openshell.gateway.exec;
 
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.protocol.v1.*;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -27,8 +28,10 @@ final class SshRelaySupervisor implements AutoCloseable {
   final SshServer server;
   final SharedKillSwitch relays = KillSwitches.shared("relays");
   private final org.apache.pekko.stream.javadsl.SourceQueueWithComplete<SupervisorMessage> control;
+  private final String credential;
 
-  SshRelaySupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId) throws Exception {
+  SshRelaySupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, String credential) throws Exception {
+    this.credential = credential;
     server = SshServer.setUpDefaultServer();
     server.setHost("127.0.0.1");
     server.setPort(0);
@@ -43,7 +46,7 @@ final class SshRelaySupervisor implements AutoCloseable {
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
     control = outbound.first();
     control.offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(sandboxId)).build());
-    client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
+    client.connectSupervisor().addHeader(SupervisorCredential.METADATA_KEY, credential).invoke(outbound.second()).runWith(Sink.foreach(message -> {
       if (message.hasRelayOpen()) bridge(client, system, message.getRelayOpen().getChannelId(), port);
     }), system);
   }
@@ -53,7 +56,7 @@ final class SshRelaySupervisor implements AutoCloseable {
     var toGateway = Source.<RelayFrame>queue(16, OverflowStrategy.backpressure()).preMaterialize(system);
     Source<RelayFrame, NotUsed> request = Source.single(RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channelId)).build())
         .concat(toGateway.second());
-    client.relayStream(request)
+    client.relayStream().addHeader(SupervisorCredential.METADATA_KEY, credential).invoke(request)
         .via(relays.flow())
         .map(frame -> ByteString.fromArray(frame.getData().toByteArray()))
         .via(ssh)

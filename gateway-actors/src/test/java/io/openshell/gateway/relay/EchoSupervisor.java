@@ -1,5 +1,6 @@
 package io.openshell.gateway.relay;
 
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import io.openshell.protocol.v1.*;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -22,12 +23,14 @@ public final class EchoSupervisor {
   final SourceQueueWithComplete<SupervisorMessage> control;
   final CompletionStage<Done> controlDone;
 
-  public EchoSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, Mode mode) {
+  /** {@code credential}: the sandbox's supervisor credential, sent on ConnectSupervisor and every RelayStream. */
+  public EchoSupervisor(OpenShellClient client, ActorSystem<?> system, String sandboxId, String credential, Mode mode) {
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
     control = outbound.first();
     control.offer(SupervisorMessage.newBuilder()
         .setHello(SupervisorHello.newBuilder().setSandboxId(sandboxId).setInstanceId("echo")).build());
-    controlDone = client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
+    controlDone = client.connectSupervisor().addHeader(SupervisorCredential.METADATA_KEY, credential)
+        .invoke(outbound.second()).runWith(Sink.foreach(message -> {
       if (message.hasHeartbeat()) {
         // Answered, so suites longer than the gateway's dead-peer window keep their session.
         control.offer(SupervisorMessage.newBuilder().setHeartbeat(SupervisorHeartbeat.getDefaultInstance()).build());
@@ -37,7 +40,7 @@ public final class EchoSupervisor {
       String channelId = message.getRelayOpen().getChannelId();
       opened.add(channelId);
       switch (mode) {
-        case ECHO -> echo(client, system, channelId);
+        case ECHO -> echo(client, system, channelId, credential);
         case REFUSE -> control.offer(SupervisorMessage.newBuilder().setRelayOpenResult(RelayOpenResult.newBuilder()
             .setChannelId(channelId).setSuccess(false).setError("ssh socket refused")).build());
         case IGNORE -> { }
@@ -45,12 +48,13 @@ public final class EchoSupervisor {
     }), system);
   }
 
-  static void echo(OpenShellClient client, ActorSystem<?> system, String channelId) {
+  static void echo(OpenShellClient client, ActorSystem<?> system, String channelId, String credential) {
     var back = Source.<RelayFrame>queue(16, OverflowStrategy.backpressure()).preMaterialize(system);
     Source<RelayFrame, ?> request = Source.single(RelayFrame.newBuilder()
             .setInit(RelayInit.newBuilder().setChannelId(channelId)).build())
         .concat(back.second());
-    client.relayStream(request.mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
+    client.relayStream().addHeader(SupervisorCredential.METADATA_KEY, credential)
+        .invoke(request.mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
         .mapAsync(1, back.first()::offer)
         .runWith(Sink.ignore(), system)
         .whenComplete((done, failure) -> back.first().complete());

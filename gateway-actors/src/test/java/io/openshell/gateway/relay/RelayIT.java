@@ -1,5 +1,6 @@
 package io.openshell.gateway.relay;
 
+import io.openshell.gateway.sandbox.SupervisorCredential;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.grpc.Status;
@@ -80,7 +81,7 @@ class RelayIT {
   @Test
   void bytesRoundTripThroughARelayIntact() throws Exception {
     String id = sandbox("relay-echo");
-    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
     awaitReady("relay-echo");
     byte[] payload = random(1 << 20, 1);
     assertEquals(ByteString.fromArray(payload), roundTrip(open(id, Duration.ofSeconds(30)), payload));
@@ -90,7 +91,7 @@ class RelayIT {
   @Test
   void twoConcurrentRelaysOnOneConnectionDoNotCrossTalk() throws Exception {
     String id = sandbox("relay-two");
-    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
     awaitReady("relay-two");
     RelayConnection a = open(id, Duration.ofSeconds(30));
     RelayConnection b = open(id, Duration.ofSeconds(30));
@@ -125,7 +126,7 @@ class RelayIT {
   void aSessionThatRegistersDuringTheWaitIsUsedAtOnce() throws Exception {
     String id = sandbox("relay-late");
     var opening = gateway.running.relays().open(id, Duration.ofSeconds(30));
-    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
     RelayConnection relay = opening.connection().toCompletableFuture().get(20, TimeUnit.SECONDS);
     assertEquals(ByteString.fromString("late"), roundTrip(relay, "late".getBytes()));
     supervisor.close();
@@ -134,7 +135,7 @@ class RelayIT {
   @Test
   void aFailedRelayOpenResultFailsTheWaitingClientWithTheSupervisorsError() throws Exception {
     String id = sandbox("relay-refused");
-    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.REFUSE);
+    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.REFUSE);
     awaitReady("relay-refused");
     long started = System.nanoTime();
     SandboxProblem problem = openFailure(id, Duration.ofSeconds(30));
@@ -147,7 +148,7 @@ class RelayIT {
   @Test
   void anUnclaimedRelayTimesOutAfterTheClaimTimeout() throws Exception {
     String id = sandbox("relay-unclaimed");
-    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.IGNORE);
+    EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.IGNORE);
     awaitReady("relay-unclaimed");
     long started = System.nanoTime();
     SandboxProblem problem = openFailure(id, Duration.ofSeconds(30));
@@ -161,7 +162,7 @@ class RelayIT {
   @Test
   void sixtyFourConcurrentOpensAdmitExactlyThirtyTwoAndAnotherSandboxStillOpens() throws Exception {
     String id = sandbox("relay-burst");
-    EchoSupervisor silent = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.IGNORE);
+    EchoSupervisor silent = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.IGNORE);
     awaitReady("relay-burst");
     List<CompletableFuture<RelayConnection>> opens = new ArrayList<>();
     for (int i = 0; i < 64; i++) opens.add(gateway.running.relays().open(id, Duration.ofSeconds(30)).connection().toCompletableFuture());
@@ -182,7 +183,7 @@ class RelayIT {
     assertEquals(32, limited);
 
     String other = sandbox("relay-burst-other");
-    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, other, EchoSupervisor.Mode.ECHO);
+    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, other, gateway.credential(other), EchoSupervisor.Mode.ECHO);
     awaitReady("relay-burst-other");
     assertEquals(ByteString.fromString("ok"), roundTrip(open(other, Duration.ofSeconds(30)), "ok".getBytes()));
     silent.close();
@@ -196,7 +197,7 @@ class RelayIT {
     for (int s = 0; s < 9; s++) {
       String name = "relay-cap-" + s;
       String id = sandbox(name);
-      supervisors.add(new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.IGNORE));
+      supervisors.add(new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.IGNORE));
       awaitReady(name);
       if (s == 8) {
         // 8 x 32 = 256 are in flight: the gateway refuses before the sandbox's own cap is reached.
@@ -213,7 +214,7 @@ class RelayIT {
     // Once the unclaimed relays time out the budget is free again.
     for (var open : admitted) assertThrows(ExecutionException.class, () -> open.get(30, TimeUnit.SECONDS));
     String id = sandbox("relay-cap-after");
-    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, id, EchoSupervisor.Mode.ECHO);
+    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
     awaitReady("relay-cap-after");
     assertEquals(ByteString.fromString("free"), roundTrip(open(id, Duration.ofSeconds(30)), "free".getBytes()));
     supervisors.forEach(EchoSupervisor::close);
@@ -248,7 +249,9 @@ class RelayIT {
     // A supervisor whose relay stream the test drives by hand.
     var control = Source.<SupervisorMessage>queue(16, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(gateway.system);
     control.first().offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(id)).build());
-    TestSubscriber.Probe<GatewayMessage> gatewayMessages = gateway.client.connectSupervisor(control.second())
+    String credential = gateway.credential(id);
+    TestSubscriber.Probe<GatewayMessage> gatewayMessages = gateway.client.connectSupervisor()
+        .addHeader(SupervisorCredential.METADATA_KEY, credential).invoke(control.second())
         .runWith(TestSink.create(gateway.system), gateway.system);
     gatewayMessages.request(10);
     assertTrue(gatewayMessages.expectNext(Duration.ofSeconds(20)).hasSessionAccepted());
@@ -257,7 +260,8 @@ class RelayIT {
     var opening = gateway.running.relays().open(id, Duration.ofSeconds(30));
     String channel = gatewayMessages.expectNext(Duration.ofSeconds(20)).getRelayOpen().getChannelId();
     TestPublisher.Probe<RelayFrame> supervisorOut = TestPublisher.probe(0, org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gateway.system));
-    TestSubscriber.Probe<RelayFrame> supervisorIn = gateway.client.relayStream(
+    TestSubscriber.Probe<RelayFrame> supervisorIn = gateway.client.relayStream()
+        .addHeader(SupervisorCredential.METADATA_KEY, credential).invoke(
             Source.fromPublisher(supervisorOut).mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
         .runWith(TestSink.create(gateway.system), gateway.system);
     supervisorOut.sendNext(RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channel)).build());
@@ -271,7 +275,7 @@ class RelayIT {
     var second = gateway.running.relays().open(id, Duration.ofSeconds(30));
     String channel2 = gatewayMessages.expectNext(Duration.ofSeconds(20)).getRelayOpen().getChannelId();
     TestPublisher.Probe<RelayFrame> out2 = TestPublisher.probe(0, org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gateway.system));
-    gateway.client.relayStream(Source.fromPublisher(out2).mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
+    gateway.client.relayStream().addHeader(SupervisorCredential.METADATA_KEY, credential).invoke(Source.fromPublisher(out2).mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
         .runWith(Sink.ignore(), gateway.system);
     out2.sendNext(RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channel2)).build());
     RelayConnection relay2 = second.connection().toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -281,6 +285,58 @@ class RelayIT {
     clientIn.request(5);
     assertEquals(ByteString.fromString("bye"), clientIn.expectNext(Duration.ofSeconds(5)));
     clientIn.expectComplete();
+    control.first().complete();
+  }
+
+  private static Status relayError(Source<RelayFrame, org.apache.pekko.NotUsed> frames, String credential) {
+    var call = gateway.client.relayStream();
+    if (credential != null) call = call.addHeader(SupervisorCredential.METADATA_KEY, credential);
+    TestSubscriber.Probe<RelayFrame> probe = call.invoke(frames).runWith(TestSink.create(gateway.system), gateway.system);
+    probe.request(1);
+    return Status.fromThrowable(probe.expectError());
+  }
+
+  @Test
+  void aClaimOfAnotherSandboxsRelayIsRefusedAndLeavesTheRelayToItsOwnSupervisor() throws Exception {
+    String a = sandbox("relay-claim-a");
+    String b = sandbox("relay-claim-b");
+    var control = Source.<SupervisorMessage>queue(16, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(gateway.system);
+    control.first().offer(SupervisorMessage.newBuilder().setHello(SupervisorHello.newBuilder().setSandboxId(b)).build());
+    TestSubscriber.Probe<GatewayMessage> messages = gateway.client.connectSupervisor()
+        .addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(b)).invoke(control.second())
+        .runWith(TestSink.create(gateway.system), gateway.system);
+    messages.request(10);
+    assertTrue(messages.expectNext(Duration.ofSeconds(20)).hasSessionAccepted());
+    var opening = gateway.running.relays().open(b, Duration.ofSeconds(30));
+    String channel = messages.expectNext(Duration.ofSeconds(20)).getRelayOpen().getChannelId();
+    Source<RelayFrame, org.apache.pekko.NotUsed> init = Source.single(RelayFrame.newBuilder()
+        .setInit(RelayInit.newBuilder().setChannelId(channel)).build());
+
+    // A's supervisor learned B's channel id: its credential is A's, not the one B's session was accepted with.
+    Status asA = relayError(init, gateway.credential(a));
+    assertEquals(Status.Code.PERMISSION_DENIED, asA.getCode());
+    assertEquals("relay channel belongs to another sandbox's supervisor session", asA.getDescription());
+    Status anonymous = relayError(init, null);
+    assertEquals(Status.Code.UNAUTHENTICATED, anonymous.getCode());
+    assertEquals("no sandbox credential: send the sandbox's credential in the x-sandbox-credential metadata, as on "
+        + "ConnectSupervisor", anonymous.getDescription());
+    // An unknown channel stays NOT_FOUND whatever is presented: existence is decided before the credential.
+    Status unknown = relayError(Source.single(RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId("nope")).build()),
+        gateway.credential(a));
+    assertEquals(Status.Code.NOT_FOUND, unknown.getCode());
+    assertFalse(opening.connection().toCompletableFuture().isDone(), "a refused claim must not consume the relay");
+
+    TestPublisher.Probe<RelayFrame> out = TestPublisher.probe(0, org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(gateway.system));
+    gateway.client.relayStream().addHeader(SupervisorCredential.METADATA_KEY, gateway.credential(b))
+        .invoke(Source.fromPublisher(out).mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance()))
+        .runWith(Sink.ignore(), gateway.system);
+    out.sendNext(RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channel)).build());
+    RelayConnection relay = opening.connection().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    TestSubscriber.Probe<ByteString> clientIn = relay.fromSupervisor().getSource().runWith(TestSink.create(gateway.system), gateway.system);
+    out.sendNext(RelayFrame.newBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8("from-b")).build());
+    clientIn.request(1);
+    assertEquals(ByteString.fromString("from-b"), clientIn.expectNext(Duration.ofSeconds(10)));
+    out.sendComplete();
     control.first().complete();
   }
 }

@@ -78,7 +78,8 @@ class RelayRegistryTest {
 
   private void connect(ActorRef<SupervisorSession.Command> session) {
     TestProbe<StatusReply<Sandbox.Accepted>> reply = testKit.createTestProbe();
-    sandbox.tell(new Sandbox.SupervisorConnected(UUID.randomUUID().toString(), session, reply.getRef()));
+    sandbox.tell(new Sandbox.SupervisorConnected(UUID.randomUUID().toString(), session,
+        io.openshell.gateway.sandbox.SupervisorCredential.digest(driver.credential(id)), reply.getRef()));
     assertTrue(reply.receiveMessage().isSuccess());
   }
 
@@ -201,9 +202,9 @@ class RelayRegistryTest {
         (channel, reason) -> relayCloses.getRef().tell(channel + ":" + reason), Duration.ofSeconds(10), id, "s1"));
     // The session that spawns a relay registers it before telling the supervisor about it.
     directory.tell(new RelayDirectory.Register("c1", relay));
-    TestProbe<Optional<ActorRef<Relay.Command>>> lookup = testKit.createTestProbe();
+    TestProbe<Optional<RelayDirectory.Entry>> lookup = testKit.createTestProbe();
     directory.tell(new RelayDirectory.Lookup("c1", lookup.getRef()));
-    assertEquals(Optional.of(relay), lookup.receiveMessage());
+    assertEquals(relay, lookup.receiveMessage().orElseThrow().relay());
 
     time.timePasses(Duration.ofSeconds(9));
     sandboxProbe.expectNoMessage(Duration.ofMillis(50));

@@ -91,7 +91,7 @@ class SandboxTest {
   private String connect(ActorRef<Sandbox.Command> sandbox, ActorRef<SupervisorSession.Command> session) {
     String sessionId = UUID.randomUUID().toString();
     TestProbe<StatusReply<Sandbox.Accepted>> reply = testKit.createTestProbe();
-    sandbox.tell(new Sandbox.SupervisorConnected(sessionId, session, reply.getRef()));
+    sandbox.tell(new Sandbox.SupervisorConnected(sessionId, session, SupervisorCredential.digest(driver.credential(id)), reply.getRef()));
     assertTrue(reply.receiveMessage().isSuccess());
     return sessionId;
   }
@@ -337,5 +337,93 @@ class SandboxTest {
     StatusReply<Sandbox.Accepted> rejected = reply.receiveMessage();
     assertEquals(Status.Code.NOT_FOUND, ((SandboxProblem) rejected.getError()).code());
     assertEquals("sandbox not found", rejected.getError().getMessage());
+  }
+
+  // --- the supervisor credential ----------------------------------------------------------------
+
+  private StatusReply<Sandbox.Accepted> hello(ActorRef<Sandbox.Command> sandbox, byte[] credentialDigest) {
+    TestProbe<StatusReply<Sandbox.Accepted>> reply = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.SupervisorConnected(UUID.randomUUID().toString(),
+        sessionActor(testKit.createTestProbe()), credentialDigest, reply.getRef()));
+    return reply.receiveMessage();
+  }
+
+  @Test
+  void createHandsTheDriverAFreshCredentialAndOnlyItsDigestOpensASession() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    String credential = driver.credential(id);
+    assertTrue(credential.matches("[A-Za-z0-9_-]{43}"), "32 random bytes, base64url: " + credential.length());
+    StatusReply<Sandbox.Accepted> none = hello(sandbox, null);
+    assertEquals(Status.Code.UNAUTHENTICATED, ((SandboxProblem) none.getError()).code());
+    StatusReply<Sandbox.Accepted> wrong = hello(sandbox, SupervisorCredential.digest(SupervisorCredential.mint()));
+    assertEquals(Status.Code.PERMISSION_DENIED, ((SandboxProblem) wrong.getError()).code());
+    assertEquals(Phase.PROVISIONING, get(sandbox).phase(), "a refused Hello changes nothing");
+    assertTrue(hello(sandbox, SupervisorCredential.digest(credential)).isSuccess());
+    assertEquals(Phase.READY, get(sandbox).phase());
+
+    TestProbe<StatusReply<Done>> verified = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.VerifySupervisor(SupervisorCredential.digest(credential), verified.getRef()));
+    assertTrue(verified.receiveMessage().isSuccess());
+    sandbox.tell(new Sandbox.VerifySupervisor(null, verified.getRef()));
+    assertEquals(Status.Code.UNAUTHENTICATED, ((SandboxProblem) verified.receiveMessage().getError()).code());
+  }
+
+  @Test
+  void theCredentialSurvivesARestartOfTheEntity() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = createdSandbox();
+    String credential = driver.credential(id);
+    testKit.stop(sandbox);
+    ActorRef<Sandbox.Command> recovered = spawnSandbox();
+    assertTrue(hello(recovered, SupervisorCredential.digest(credential)).isSuccess());
+    TestProbe<Done> reconciled = testKit.createTestProbe();
+    recovered.tell(new Sandbox.Reconcile(reconciled.getRef()));
+    reconciled.receiveMessage();
+    driver.nextCall().outcome().complete(null);
+    assertEquals(credential, driver.credential(id), "a restarted supervisor gets the same credential");
+  }
+
+  @Test
+  void aSandboxRecoveredFromAJournalWithoutACredentialGetsOneBeforeItsDriverRestartsIt() throws Exception {
+    org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit journal =
+        org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(testKit.system());
+    journal.persistForRecovery(org.apache.pekko.persistence.typed.PersistenceId.of(Sandbox.ENTITY_KEY.name(), id).id(),
+        List.of(new Sandbox.SandboxCreated(id, "old", SandboxSpec.getDefaultInstance().toByteArray(), 1_000L, null)));
+    ActorRef<Sandbox.Command> sandbox = spawnSandbox();
+    assertEquals(Status.Code.PERMISSION_DENIED,
+        ((SandboxProblem) hello(sandbox, SupervisorCredential.digest("any guess")).getError()).code());
+
+    TestProbe<Done> reconciled = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Reconcile(reconciled.getRef()));
+    reconciled.receiveMessage();
+    driver.nextCall().outcome().complete(null);
+    String minted = driver.credential(id);
+    assertTrue(minted.matches("[A-Za-z0-9_-]{43}"));
+    assertTrue(hello(sandbox, SupervisorCredential.digest(minted)).isSuccess());
+    assertTrue(journal.persistedInStorage(org.apache.pekko.persistence.typed.PersistenceId.of(Sandbox.ENTITY_KEY.name(), id).id())
+        .stream().anyMatch(event -> event instanceof Sandbox.SupervisorCredentialMinted));
+  }
+
+  @Test
+  void anOldSandboxCreatedEventWithoutTheCredentialFieldStillDeserializes() throws Exception {
+    var mapper = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(testKit.system())
+        .getOrCreate("jackson-cbor", java.util.Optional.empty());
+    byte[] oldEvent = mapper.writeValueAsBytes(java.util.Map.of("id", id, "name", "old",
+        "spec", SandboxSpec.getDefaultInstance().toByteArray(), "createdAtMs", 1_000L));
+    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system());
+    var serializer = serialization.serializerFor(Sandbox.SandboxCreated.class);
+    Object decoded = serialization.deserialize(oldEvent, serializer.identifier(), Sandbox.SandboxCreated.class.getName()).get();
+    Sandbox.SandboxCreated created = assertInstanceOf(Sandbox.SandboxCreated.class, decoded);
+    assertEquals("old", created.name());
+    assertNull(created.supervisorCredential());
+  }
+
+  @Test
+  void eventsAndStateNeverPrintTheCredential() {
+    String credential = SupervisorCredential.mint();
+    var created = new Sandbox.SandboxCreated(id, "n", new byte[0], 1L, credential);
+    assertFalse(created.toString().contains(credential), created.toString());
+    assertTrue(created.toString().contains(SupervisorCredential.redact(credential)));
+    assertFalse(Sandbox.State.empty().apply(created).toString().contains(credential));
+    assertFalse(new Sandbox.SupervisorCredentialMinted(credential).toString().contains(credential));
   }
 }

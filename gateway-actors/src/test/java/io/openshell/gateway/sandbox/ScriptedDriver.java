@@ -16,6 +16,14 @@ final class ScriptedDriver implements ComputeDriver {
   record Call(String kind, String sandboxId, CompletableFuture<Void> outcome) {}
 
   final LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
+  /** The supervisor credential of the latest create per sandbox id, as a real driver would hand it over. */
+  final java.util.concurrent.ConcurrentHashMap<String, String> credentials = new java.util.concurrent.ConcurrentHashMap<>();
+
+  String credential(String sandboxId) {
+    String credential = credentials.get(sandboxId);
+    if (credential == null || credential.isEmpty()) throw new AssertionError("the driver got no credential for " + sandboxId);
+    return credential;
+  }
 
   Call nextCall() throws InterruptedException {
     Call call = calls.poll(10, TimeUnit.SECONDS);
@@ -46,6 +54,7 @@ final class ScriptedDriver implements ComputeDriver {
   @Override
   public CompletionStage<CreateSandboxResponse> createSandbox(CreateSandboxRequest in) {
     CompletableFuture<Void> outcome = new CompletableFuture<>();
+    credentials.put(in.getSandbox().getId(), in.getSandbox().getSpec().getSupervisorCredential());
     calls.add(new Call("create", in.getSandbox().getId(), outcome));
     return outcome.thenApply(v -> CreateSandboxResponse.newBuilder().setSandbox(in.getSandbox()).build());
   }

@@ -10,6 +10,11 @@ public final class ScriptedDriverAccess {
     return driver;
   }
 
+  /** The supervisor credential the sandbox handed this driver at create. */
+  public String credential(String sandboxId) {
+    return driver.credential(sandboxId);
+  }
+
   public void acceptNext() throws InterruptedException {
     driver.nextCall().outcome().complete(null);
   }

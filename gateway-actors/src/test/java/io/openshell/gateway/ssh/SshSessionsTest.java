@@ -68,7 +68,8 @@ class SshSessionsTest {
     assertEquals(now.get() + 60_000, session.expiresAtMs());
     assertFalse(session.revoked());
     assertTrue(session.name().startsWith("ssh-demo-"));
-    assertEquals(session, registry.getState().byToken().get(session.token()));
+    assertEquals(session, registry.getState().find(session.token()));
+    assertFalse(registry.getState().byToken().containsKey(session.token()), "the token itself is never a map key");
     assertEquals(TokenVerdict.VALID, check(session.token(), "sandbox-1"));
   }
 
@@ -133,7 +134,7 @@ class SshSessionsTest {
     time.timePasses(Duration.ofMinutes(59));
     assertEquals(3, registry.getState().byToken().size(), "nothing is reaped before the hour");
     time.timePasses(Duration.ofMinutes(1));
-    assertEquals(java.util.Set.of(live.token()), registry.getState().byToken().keySet());
+    assertEquals(java.util.Set.of(SshSessions.State.key(live.token())), registry.getState().byToken().keySet());
     assertEquals(TokenVerdict.UNKNOWN, check(expiring.token(), "sandbox-1"));
     assertEquals(TokenVerdict.VALID, check(live.token(), "sandbox-1"));
   }
@@ -156,5 +157,24 @@ class SshSessionsTest {
     assertFalse(new SshSessions.Check(session.token(), "sandbox-1", null).toString().contains(session.token()));
     assertFalse(new SshSessions.Revoke(session.token(), null).toString().contains(session.token()));
     assertFalse(registry.getState().toString().contains(session.token()));
+  }
+
+  @Test
+  void aSnapshotKeyedByPlainTokensIsReKeyedByDigestSoItsTokensStillCheck() {
+    SshSession session = new SshSession("id-1", "token-abcd1234", "sandbox-1", "ssh-demo-id", now.get(), 0, false);
+    SshSessions.State old = new SshSessions.State(java.util.Map.of(session.token(), session));
+    assertEquals(java.util.Set.of(SshSessions.State.key(session.token())), old.byToken().keySet());
+    assertEquals(session, old.find(session.token()));
+    assertNull(old.find("token-abcd1235"));
+  }
+
+  @Test
+  void anExpiredOrRevokedTokenIsRefusedWithItsVerdict() {
+    SshSession expiring = create("sandbox-1");
+    SshSession revoked = create("sandbox-1");
+    assertTrue(revoke(revoked.token()));
+    assertEquals(TokenVerdict.REVOKED, check(revoked.token(), "sandbox-1"));
+    now.addAndGet(60_001);
+    assertEquals(TokenVerdict.EXPIRED, check(expiring.token(), "sandbox-1"));
   }
 }

@@ -76,7 +76,7 @@ class TunnelIT {
   private static String readySandbox(String name, EchoSupervisor.Mode mode) throws Exception {
     String id = gateway.client.createSandbox(CreateSandboxRequest.newBuilder().setSpec(SandboxSpec.getDefaultInstance())
         .setName(name).build()).toCompletableFuture().get(30, TimeUnit.SECONDS).getSandbox().getId();
-    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, id, mode);
+    EchoSupervisor echo = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), mode);
     supervisors.add(echo);
     gateway.awaitReady(name);
     return id;

@@ -156,10 +156,24 @@ public final class GatewaySession {
                     .flowControlWindow(RELAY_FLOW_CONTROL_WINDOW)
                     .intercept(new RelayPrefetch(
                         MethodDescriptor.generateFullMethodName(OpenShell.name, "RelayStream"), settings.relayPrefetchFrames()))
+                    // Every call on this client (ConnectSupervisor, RelayStream, PushSandboxLogs) proves
+                    // which sandbox it speaks for.
+                    .intercept(credentialHeader(settings.credential()))
                     .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) s.connectTimeout().toMillis())
                     // Only identity is offered, so the gateway never gzips (relay bytes cost ~7x gzipped).
                     .decompressorRegistry(
                         DecompressorRegistry.emptyInstance().with(Codec.Identity.NONE, false)));
+  }
+
+  /** The gRPC metadata key of the sandbox credential (the gateway's SupervisorCredential.METADATA_KEY). */
+  public static final String CREDENTIAL_METADATA_KEY = "x-sandbox-credential";
+
+  public static io.grpc.ClientInterceptor credentialHeader(String credential) {
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    if (!credential.isEmpty()) {
+      headers.put(io.grpc.Metadata.Key.of(CREDENTIAL_METADATA_KEY, io.grpc.Metadata.ASCII_STRING_MARSHALLER), credential);
+    }
+    return io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers);
   }
 
   private final SupervisorSettings settings;

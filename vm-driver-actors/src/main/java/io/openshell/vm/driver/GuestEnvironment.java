@@ -14,6 +14,8 @@ public final class GuestEnvironment {
 
   public static final String SSH_SOCKET = "/run/openshell/ssh.sock";
   public static final String TLS_DIR = "/opt/openshell/tls";
+  /** The supervisor credential in the guest: a sibling of the TLS material, 0600, owned by the supervisor's user. */
+  public static final String CREDENTIAL_FILE = "/opt/openshell/credential/supervisor";
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   public static Map<String, String> of(DriverSandbox sandbox, String guestEndpoint, boolean tls) {
@@ -35,6 +37,9 @@ public final class GuestEnvironment {
     }
     env.putAll(sandbox.getSpec().getTemplate().getEnvironmentMap());
     env.putAll(sandbox.getSpec().getEnvironmentMap());
+    // After the spec's env: a spec cannot point the supervisor at a credential of its choosing.
+    env.remove("OPENSHELL_SANDBOX_CREDENTIAL_FILE");
+    if (!sandbox.getSpec().getSupervisorCredential().isEmpty()) env.put("OPENSHELL_SANDBOX_CREDENTIAL_FILE", CREDENTIAL_FILE);
     return env;
   }
 

@@ -24,6 +24,15 @@ public final class GuestRootfs {
 
   public static void write(Path rootfs, Map<String, String> guestEnv, List<String> guestCommand, VmDriverSettings settings)
       throws IOException {
+    write(rootfs, guestEnv, guestCommand, settings, "");
+  }
+
+  /**
+   * With a non-empty {@code supervisorCredential}: also {@code credential} (0600), which the guest
+   * init copies to {@link GuestEnvironment#CREDENTIAL_FILE} (0600, the supervisor's user).
+   */
+  public static void write(Path rootfs, Map<String, String> guestEnv, List<String> guestCommand, VmDriverSettings settings,
+      String supervisorCredential) throws IOException {
     Files.createDirectories(rootfs.resolve("etc"));
     try (InputStream init = GuestRootfs.class.getResourceAsStream(INIT_RESOURCE)) {
       if (init == null) throw new IllegalStateException("missing resource " + INIT_RESOURCE);
@@ -50,6 +59,15 @@ public final class GuestRootfs {
       }
     }
     copyTls(settings.tls(), rootfs.resolve("tls"));
+    writeCredential(supervisorCredential, rootfs.resolve("credential"));
+  }
+
+  /** Created 0600 before anything is written, so the secret never exists in a wider file. */
+  static void writeCredential(String credential, Path file) throws IOException {
+    Files.deleteIfExists(file);
+    if (credential == null || credential.isEmpty()) return;
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, credential + "\n", StandardCharsets.UTF_8);
   }
 
   static String dnsAddress(String hostAddress) {

@@ -317,7 +317,7 @@ public final class VmDriver implements ComputeDriver {
     }
     return new VmPlan(sandbox.getId(), settings.vcpus(), settings.memMib(), sandboxDir.resolve("rootfs"),
         sandboxDir.resolve("workspace"), settings.supervisorJar().toAbsolutePath().getParent(),
-        sandboxDir.resolve("rootfs-console.log"), List.copyOf(command), env);
+        sandboxDir.resolve("rootfs-console.log"), List.copyOf(command), env, sandbox.getSpec().getSupervisorCredential());
   }
 
   /** The real host side: files under the state dir, launcher processes, recursive removal. */
@@ -331,7 +331,7 @@ public final class VmDriver implements ComputeDriver {
     @Override
     public void prepare(VmPlan plan) throws IOException {
       Files.createDirectories(plan.workspaceDir());
-      GuestRootfs.write(plan.rootfsDir(), plan.guestEnvironment(), plan.guestCommand(), settings);
+      GuestRootfs.write(plan.rootfsDir(), plan.guestEnvironment(), plan.guestCommand(), settings, plan.supervisorCredential());
     }
 
     @Override
@@ -412,7 +412,9 @@ public final class VmDriver implements ComputeDriver {
               VmPlan plan = driver.plan(sandbox, sandboxDir);
               String instance = create.hypervisor().name() + "-" + sandbox.getId().substring(0, Math.min(8, sandbox.getId().length()));
               instances.put(sandbox.getId(), instance);
-              DriverSandbox starting = observed(sandbox, instance, condition("Ready", "False", "Starting", "VM is starting"), false);
+              // The credential goes into the guest only: never into watch events, lists or replies.
+              DriverSandbox starting = observed(sandbox.toBuilder()
+                  .setSpec(sandbox.getSpec().toBuilder().clearSupervisorCredential()).build(), instance, condition("Ready", "False", "Starting", "VM is starting"), false);
               sandboxes.put(sandbox.getId(), starting);
               ActorRef<VmSandbox.Command> vm = context.spawn(VmSandbox.create(plan, create.hypervisor().launcherCommand(plan),
                   sandboxDir, driver.settings, driver.host, driver.spawner, blocking, reports), "vm-" + sandbox.getId());

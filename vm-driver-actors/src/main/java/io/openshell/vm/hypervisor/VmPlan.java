@@ -9,4 +9,12 @@ import java.util.Map;
  * the command the guest init finally runs (the supervisor) with its environment.
  */
 public record VmPlan(String sandboxId, int vcpus, int memMib, Path rootfsDir, Path workspaceDir, Path supervisorDir,
-    Path consoleLog, List<String> guestCommand, Map<String, String> guestEnvironment) {}
+    Path consoleLog, List<String> guestCommand, Map<String, String> guestEnvironment, String supervisorCredential) {
+
+  /** Never prints the supervisor credential. */
+  @Override
+  public String toString() {
+    return "VmPlan[sandboxId=" + sandboxId + ", vcpus=" + vcpus + ", memMib=" + memMib + ", rootfsDir=" + rootfsDir
+        + ", workspaceDir=" + workspaceDir + ", guestCommand=" + guestCommand + "]";
+  }
+}

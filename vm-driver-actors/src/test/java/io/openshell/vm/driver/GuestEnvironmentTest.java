@@ -74,4 +74,16 @@ class GuestEnvironmentTest {
     assertTrue(GuestEnvironment.problem(sandbox(Map.of("1X", "v"), Map.of(), "")).contains("'1X'"));
     assertTrue(GuestEnvironment.problem(sandbox(Map.of(), Map.of("X", "a\0b"), "")).contains("NUL"));
   }
+
+  @Test
+  void theCredentialIsAFilePathInTheEnvironmentNeverTheSecretAndTheSpecCannotMoveIt() {
+    DriverSandbox sandbox = DriverSandbox.newBuilder().setId("id-1").setName("vm-one")
+        .setSpec(DriverSandboxSpec.newBuilder().setSupervisorCredential("secret-credential-1234")
+            .putEnvironment("OPENSHELL_SANDBOX_CREDENTIAL_FILE", "/sandbox/mine")).build();
+    Map<String, String> env = GuestEnvironment.of(sandbox, "http://h:1", false);
+    assertEquals("/opt/openshell/credential/supervisor", env.get("OPENSHELL_SANDBOX_CREDENTIAL_FILE"));
+    assertFalse(env.values().stream().anyMatch(v -> v.contains("secret-credential")), env.toString());
+    assertFalse(GuestEnvironment.of(sandbox(Map.of(), Map.of("OPENSHELL_SANDBOX_CREDENTIAL_FILE", "/x"), ""), "http://h:1", false)
+        .containsKey("OPENSHELL_SANDBOX_CREDENTIAL_FILE"));
+  }
 }

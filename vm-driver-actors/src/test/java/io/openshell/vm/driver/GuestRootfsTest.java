@@ -56,4 +56,22 @@ class GuestRootfsTest {
     assertFalse(Files.exists(rootfs.resolve("etc/shadow")));
     assertEquals("nameserver 10.0.2.3\n", Files.readString(rootfs.resolve("etc/resolv.conf")));
   }
+
+  @Test
+  void theCredentialIsWrittenOwnerOnlyAndNeverIntoTheGuestEnvironmentFile(@TempDir Path dir) throws Exception {
+    VmDriverSettings settings = TestSettings.of(dir, "http://127.0.0.1:1", Duration.ofSeconds(5));
+    Path rootfs = dir.resolve("rootfs");
+    GuestRootfs.write(rootfs, Map.of("OPENSHELL_SANDBOX_CREDENTIAL_FILE", GuestEnvironment.CREDENTIAL_FILE),
+        List.of("/usr/bin/java", "-jar", "/x.jar"), settings, "secret-credential-1234");
+    Path credential = rootfs.resolve("credential");
+    assertEquals("secret-credential-1234\n", Files.readString(credential));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(credential)));
+    assertFalse(Files.readString(rootfs.resolve("guest.env")).contains("secret-credential"));
+    String init = Files.readString(rootfs.resolve("init"));
+    assertTrue(init.contains("cp $share/credential $root/opt/openshell/credential/supervisor"), "the guest init installs it");
+    assertTrue(init.contains("chmod 0600 $root/opt/openshell/credential/supervisor"));
+
+    GuestRootfs.write(rootfs, Map.of(), List.of("/usr/bin/java"), settings, "");
+    assertFalse(Files.exists(credential), "a sandbox without a credential leaves no stale one behind");
+  }
 }

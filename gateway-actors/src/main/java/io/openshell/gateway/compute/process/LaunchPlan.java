@@ -10,9 +10,22 @@ import java.util.Map;
 
 /**
  * How one sandbox's supervisor is started: the command line (setpriv for the parent-death signal,
- * bubblewrap when isolating) and its environment. Pure: building a plan touches nothing.
+ * bubblewrap when isolating), its environment, and what is written to its stdin: the supervisor
+ * credential, which so never touches a file, an argument or the environment that the sandbox's own
+ * programs could read or inherit. Pure: building a plan touches nothing.
  */
-record LaunchPlan(List<String> command, Map<String, String> environment, Path workingDirectory, boolean isolated) {
+record LaunchPlan(List<String> command, Map<String, String> environment, Path workingDirectory, boolean isolated,
+    String stdin) {
+
+  /** Tells the supervisor to read its credential from stdin. */
+  static final String CREDENTIAL_FROM_STDIN = "-";
+
+  /** Never prints stdin: it holds the credential. */
+  @Override
+  public String toString() {
+    return "LaunchPlan[command=" + command + ", environment=" + environment + ", workingDirectory=" + workingDirectory
+        + ", isolated=" + isolated + "]";
+  }
 
   static final String SANDBOX_SSH_SOCKET = "/run/openshell/ssh.sock";
 
@@ -43,13 +56,21 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
     // Template env, then spec env: the sandbox's own spec wins.
     env.putAll(sandbox.getSpec().getTemplate().getEnvironmentMap());
     env.putAll(sandbox.getSpec().getEnvironmentMap());
+    String credential = sandbox.getSpec().getSupervisorCredential();
+    // After the spec's env: a spec cannot point the supervisor at a credential file of its choosing.
+    if (credential.isEmpty()) {
+      env.remove("OPENSHELL_SANDBOX_CREDENTIAL_FILE");
+    } else {
+      env.put("OPENSHELL_SANDBOX_CREDENTIAL_FILE", CREDENTIAL_FROM_STDIN);
+    }
 
     List<String> supervisor = classData.map(archive -> SupervisorClassData.withArchive(settings.supervisorCommand(), archive))
         .orElse(settings.supervisorCommand());
     List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
     if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand(), classData));
     command.addAll(supervisor);
-    return new LaunchPlan(List.copyOf(command), Map.copyOf(env), isolate ? Path.of("/") : workspace, isolate);
+    return new LaunchPlan(List.copyOf(command), Map.copyOf(env), isolate ? Path.of("/") : workspace, isolate,
+        credential.isEmpty() ? "" : credential + "\n");
   }
 
   /** Own pid/ipc/uts/mount namespaces, host trees read-only, a writable /sandbox, private /tmp and /run. */

@@ -197,6 +197,10 @@ public final class ProcessDriver implements ComputeDriver {
     return sandbox.toBuilder().setStatus(status).build();
   }
 
+  static DriverSandbox withoutCredential(DriverSandbox sandbox) {
+    return sandbox.toBuilder().setSpec(sandbox.getSpec().toBuilder().clearSupervisorCredential()).build();
+  }
+
   static DriverCondition condition(String type, String status, String reason, String message) {
     return DriverCondition.newBuilder().setType(type).setStatus(status).setReason(reason).setMessage(message)
         .setLastTransitionTime(Instant.now().toString()).build();
@@ -267,7 +271,8 @@ public final class ProcessDriver implements ComputeDriver {
               Path sandboxDir = driver.settings.stateDir().resolve("sandboxes").resolve(sandbox.getId());
               LaunchPlan plan = LaunchPlan.of(sandbox, sandboxDir.resolve("workspace"), driver.settings, driver.isolate,
                   driver.classData.archive());
-              DriverSandbox starting = driver.observed(sandbox,
+              // The credential goes to the supervisor only: never into watch events, lists or replies.
+              DriverSandbox starting = driver.observed(withoutCredential(sandbox),
                   condition("Ready", "False", "Starting", "Supervisor process is starting"), false);
               sandboxes.put(sandbox.getId(), starting);
               ActorRef<SandboxProcess.Command> process = context.spawn(SandboxProcess.create(sandbox.getId(), plan,

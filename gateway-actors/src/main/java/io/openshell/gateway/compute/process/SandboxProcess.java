@@ -99,10 +99,21 @@ final class SandboxProcess {
             .directory(plan.workingDirectory().toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(sandboxDir.resolve("supervisor.log").toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            .redirectInput(plan.stdin().isEmpty()
+                ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+                : ProcessBuilder.Redirect.PIPE);
         builder.environment().clear();
         builder.environment().putAll(plan.environment());
-        return builder.start();
+        Process process = builder.start();
+        if (!plan.stdin().isEmpty()) {
+          // A few bytes into an empty pipe never block; closing it is the supervisor's end of input.
+          try (var stdin = process.getOutputStream()) {
+            stdin.write(plan.stdin().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          } catch (IOException e) {
+            // The process died at once; its exit is reported and it is restarted like any other exit.
+          }
+        }
+        return process;
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }

@@ -60,4 +60,22 @@ class LaunchPlanTest {
     assertEquals(List.of("setpriv", "--pdeathsig", "KILL", "--", "/usr/bin/java", "-jar",
         "/tmp/checkout/supervisor-actors/target/openshell-supervisor.jar"), plan.command());
   }
+
+  @Test
+  void theCredentialGoesToStdinOnlyAndTheSpecCannotRedirectIt() {
+    DriverSandbox sandbox = DriverSandbox.newBuilder().setId("abc").setName("n")
+        .setSpec(io.openshell.protocol.compute.v1.DriverSandboxSpec.newBuilder().setSupervisorCredential("secret-credential-1234")
+            .putEnvironment("OPENSHELL_SANDBOX_CREDENTIAL_FILE", "/sandbox/mine")).build();
+    for (boolean isolate : List.of(true, false)) {
+      LaunchPlan plan = LaunchPlan.of(sandbox, Path.of("/state/ws"), SETTINGS, isolate);
+      assertEquals("secret-credential-1234\n", plan.stdin());
+      assertEquals("-", plan.environment().get("OPENSHELL_SANDBOX_CREDENTIAL_FILE"));
+      assertFalse(plan.environment().values().stream().anyMatch(v -> v.contains("secret-credential")), plan.environment().toString());
+      assertFalse(plan.command().stream().anyMatch(a -> a.contains("secret-credential")), plan.command().toString());
+      assertFalse(plan.toString().contains("secret-credential"), plan.toString());
+    }
+    LaunchPlan without = LaunchPlan.of(DriverSandbox.newBuilder().setId("abc").setName("n").build(), Path.of("/state/ws"), SETTINGS, false);
+    assertEquals("", without.stdin());
+    assertFalse(without.environment().containsKey("OPENSHELL_SANDBOX_CREDENTIAL_FILE"));
+  }
 }
