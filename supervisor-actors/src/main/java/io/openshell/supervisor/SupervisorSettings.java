@@ -21,7 +21,20 @@ public record SupervisorSettings(
     SessionSettings session,
     int relayFrameBytes,
     SshDaemonSettings ssh,
-    int relayPrefetchFrames) {
+    int relayPrefetchFrames,
+    Tls tls) {
+
+  /** PEM files for https endpoints: the CA that signed the gateway's certificate, an optional client certificate. */
+  public record Tls(java.util.Optional<Path> ca, java.util.Optional<Path> cert, java.util.Optional<Path> key) {
+    static Tls fromConfig(Config c) {
+      return new Tls(path(c, "ca"), path(c, "cert"), path(c, "key"));
+    }
+
+    private static java.util.Optional<Path> path(Config c, String key) {
+      String value = c.getString(key);
+      return value.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(value));
+    }
+  }
 
   /** The first endpoint: the one a supervisor dials first. */
   public GatewayEndpoint endpoint() {
@@ -43,6 +56,7 @@ public record SupervisorSettings(
         SessionSettings.fromConfig(c.getConfig("session")),
         (int) c.getMemorySize("relay.frame-size").toBytes(),
         SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")),
-        c.getInt("relay.prefetch-frames"));
+        c.getInt("relay.prefetch-frames"),
+        Tls.fromConfig(c.getConfig("tls")));
   }
 }

@@ -52,7 +52,7 @@ public final class GatewayCommand implements Runnable {
     @Option(names = "--vm-driver-state-dir", description = "VM driver state directory (--drivers vm; default <gateway state>/vm-driver).")
     String vmDriverStateDir;
 
-    @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
+    @Option(names = "--disable-tls", description = "Plaintext instead of TLS with the gateway's own CA (development only).")
     boolean disableTls;
 
     @Option(names = "--foreground", description = "Run in this terminal until interrupted.")
@@ -68,7 +68,8 @@ public final class GatewayCommand implements Runnable {
     @Override
     public Integer call() {
       LocalGateway local = new LocalGateway(environment);
-      List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers, "--disable-tls"));
+      List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers));
+      if (disableTls) args.add("--disable-tls");
       if (dbUrl != null) args.addAll(List.of("--db-url", dbUrl));
       if (clusterSeeds != null) args.addAll(List.of("--cluster-seed", clusterSeeds));
       if (clusterPort != null) args.addAll(List.of("--cluster-port", Integer.toString(clusterPort)));

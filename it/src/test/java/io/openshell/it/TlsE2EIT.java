@@ -1,0 +1,92 @@
+package io.openshell.it;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.grpc.Status;
+import io.openshell.client.connection.GatewayTls;
+import io.openshell.protocol.v1.HealthRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The default local start, end to end: {@code openshell gateway start} without flags serves TLS with
+ * its own CA and requires user certificates; the CLI, the supervisor (over TLS to the gateway) and
+ * ssh-proxy (TLS to the tunnel, with the real OpenSSH client) find their files by themselves.
+ */
+class TlsE2EIT {
+
+  private static Status refusal(GatewayClient client) {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.raw().health(HealthRequest.getDefaultInstance()).toCompletableFuture().get(60, TimeUnit.SECONDS));
+    return Status.fromThrowable(e.getCause());
+  }
+
+  @Test
+  void aDefaultLocalStartIsTlsWithUserCertificatesAndTheReadmeCommandStillPrintsHello() throws Exception {
+    Cli cli = new Cli(Files.createTempDirectory("openshell-tls-e2e"));
+    try {
+      Cli.Result started = cli.run("gateway", "start", "--port", "0");
+      assertEquals(0, started.exitCode(), started.toString());
+      assertTrue(started.stdout().startsWith("Gateway started: https://127.0.0.1:"), started.toString());
+      String endpoint = Files.readString(cli.localGatewayStateDir().resolve("gateway.endpoint")).trim();
+      int port = Integer.parseInt(endpoint.replaceAll(".*:", ""));
+
+      Path tls = cli.localGatewayStateDir().resolve("tls");
+      for (String key : List.of("ca.key", "server.key", "client.key")) {
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve(key))), key);
+      }
+
+      Cli.Result status = cli.run("status");
+      assertEquals(0, status.exitCode(), status.toString());
+      assertEquals("Connected", status.stdout().lines().findFirst().orElse(""), status.toString());
+      assertTrue(status.stdout().contains("gateway: https://"), status.toString());
+
+      // The README's command: the supervisor dials https, ssh goes through ssh-proxy over the TLS tunnel.
+      Cli.Result hello = cli.run("sandbox", "create", "--", "echo", "hello");
+      assertEquals(0, hello.exitCode(), hello.toString());
+      assertTrue(hello.stdout().lines().anyMatch(l -> l.equals("hello")), hello.toString());
+
+      try (GatewayClient anonymous = new GatewayClient(port,
+          Optional.of(new GatewayTls(tls.resolve("ca.crt"), Optional.empty(), Optional.empty()).sslContext()))) {
+        Status refused = refusal(anonymous);
+        assertEquals(Status.Code.UNAUTHENTICATED, refused.getCode(), refused.toString());
+        assertTrue(refused.getDescription().contains("user client certificate"), refused.toString());
+      }
+      try (GatewayClient plaintext = new GatewayClient(port)) {
+        assertEquals(Status.Code.UNAVAILABLE, refusal(plaintext).getCode());
+      }
+
+      // A restart reuses the CA: the CLI's certificate still works.
+      String ca = Files.readString(tls.resolve("ca.crt"));
+      assertEquals(0, cli.run("gateway", "stop").exitCode());
+      Cli.Result again = cli.run("gateway", "start", "--port", "0");
+      assertEquals(0, again.exitCode(), again.toString());
+      assertEquals(ca, Files.readString(tls.resolve("ca.crt")));
+      Cli.Result statusAgain = cli.run("status");
+      assertEquals("Connected", statusAgain.stdout().lines().findFirst().orElse(""), statusAgain.toString());
+    } finally {
+      cli.run("gateway", "stop");
+    }
+  }
+
+  @Test
+  void withDisableTlsTheLocalGatewayIsPlaintextAndTheCliFollows() throws Exception {
+    Cli cli = new Cli(Files.createTempDirectory("openshell-plaintext-e2e"));
+    try {
+      Cli.Result started = cli.run("gateway", "start", "--port", "0", "--disable-tls");
+      assertEquals(0, started.exitCode(), started.toString());
+      assertTrue(started.stdout().startsWith("Gateway started: http://127.0.0.1:"), started.toString());
+      Cli.Result status = cli.run("status");
+      assertEquals("Connected", status.stdout().lines().findFirst().orElse(""), status.toString());
+      assertFalse(Files.exists(cli.localGatewayStateDir().resolve("tls")), "no CA made for a plaintext gateway");
+    } finally {
+      cli.run("gateway", "stop");
+    }
+  }
+}
