@@ -76,6 +76,41 @@ class TlsE2EIT {
   }
 
   @Test
+  void operatorCertificatesServeACliThatIsGivenThemThroughTheEnvironment() throws Exception {
+    // Files an operator made elsewhere (here by the same CA code; docs/security.md has the openssl recipe).
+    Path operator = Files.createTempDirectory("openshell-operator-tls").resolve("tls");
+    var files = new io.openshell.gateway.tls.LocalCertificateAuthority(operator, java.time.Clock.systemUTC()).ensure(List.of());
+    Cli admin = new Cli(Files.createTempDirectory("openshell-operator-admin"));
+    try {
+      Cli.Result started = admin.run("gateway", "start", "--port", "0", "--tls-cert", files.serverCert().toString(),
+          "--tls-key", files.serverKey().toString(), "--tls-client-ca", files.caCert().toString());
+      assertEquals(0, started.exitCode(), started.toString());
+      assertFalse(Files.exists(admin.localGatewayStateDir().resolve("tls")), "no local CA next to operator files");
+      String endpoint = Files.readString(admin.localGatewayStateDir().resolve("gateway.endpoint")).trim();
+      assertTrue(endpoint.startsWith("https://"), endpoint);
+
+      Cli user = new Cli(Files.createTempDirectory("openshell-operator-user"));
+      user.env.put("OPENSHELL_GATEWAY_ENDPOINT", endpoint);
+      user.env.put("OPENSHELL_TLS_CA", files.caCert().toString());
+      user.env.put("OPENSHELL_TLS_CERT", files.clientCert().toString());
+      user.env.put("OPENSHELL_TLS_KEY", files.clientKey().toString());
+      Cli.Result status = user.run("status");
+      assertEquals("Connected", status.stdout().lines().findFirst().orElse(""), status.toString());
+      Cli.Result hello = user.run("sandbox", "create", "--no-keep", "--", "echo", "operator-ok");
+      assertEquals(0, hello.exitCode(), hello.toString());
+      assertTrue(hello.stdout().lines().anyMatch(l -> l.equals("operator-ok")), hello.toString());
+
+      Cli stranger = new Cli(Files.createTempDirectory("openshell-operator-stranger"));
+      stranger.env.put("OPENSHELL_GATEWAY_ENDPOINT", endpoint);
+      Cli.Result refused = stranger.run("status");
+      assertEquals(1, refused.exitCode(), refused.toString());
+      assertTrue(refused.stderr().contains("OPENSHELL_TLS_CA"), "says what to set: " + refused);
+    } finally {
+      admin.run("gateway", "stop");
+    }
+  }
+
+  @Test
   void withDisableTlsTheLocalGatewayIsPlaintextAndTheCliFollows() throws Exception {
     Cli cli = new Cli(Files.createTempDirectory("openshell-plaintext-e2e"));
     try {

@@ -76,15 +76,21 @@ public final class Api implements AutoCloseable {
   public CliException describe(Throwable failure) {
     if (failure instanceof CliException cli) return cli;
     Status status = Status.fromThrowable(failure);
+    Throwable tls = failure;
+    while (tls != null && !(tls instanceof javax.net.ssl.SSLException)) tls = tls.getCause();
+    if (status.getCode() == Status.Code.UNAVAILABLE && tls != null) {
+      // The innermost cause says why (an unknown CA, a name mismatch); the outer ones only that TLS failed.
+      Throwable reason = tls;
+      while (reason.getCause() != null) reason = reason.getCause();
+      return new CliException("TLS with the gateway at " + endpoint + " failed (" + reason.getMessage() + "); for a gateway"
+          + " other than the local one set OPENSHELL_TLS_CA to the CA that signed its certificate, and OPENSHELL_TLS_CERT"
+          + " and OPENSHELL_TLS_KEY to your user certificate");
+    }
     if (status.getCode() == Status.Code.UNAVAILABLE && failure instanceof StatusRuntimeException
         && (status.getDescription() == null || status.getDescription().contains("io exception")
             || status.getDescription().contains("Connection refused"))) {
       return new CliException("cannot reach the gateway at " + endpoint
           + " (is it running? start one with 'openshell gateway start', or set OPENSHELL_GATEWAY_ENDPOINT)");
-    }
-    if (status.getCode() == Status.Code.UNAVAILABLE && endpoint.startsWith("https://")) {
-      return new CliException("cannot reach the gateway at " + endpoint + " over TLS (" + status.getDescription()
-          + "); for a gateway other than the local one set OPENSHELL_TLS_CA (and OPENSHELL_TLS_CERT/OPENSHELL_TLS_KEY)");
     }
     String description = status.getDescription() == null ? String.valueOf(failure.getMessage()) : status.getDescription();
     return new CliException(description);

@@ -60,8 +60,8 @@ public final class UserAuthorization {
     if (leaf.isEmpty()) {
       return new Verdict(Verdict.UNAUTHENTICATED, method + " needs a user client certificate and none was presented:"
           + " the CLI uses the local gateway's certificate by itself; for another gateway set OPENSHELL_TLS_CA,"
-          + " OPENSHELL_TLS_CERT and OPENSHELL_TLS_KEY (or --tls-ca/--tls-cert/--tls-key) to a certificate its client CA"
-          + " signed with OU=" + USER_UNIT);
+          + " OPENSHELL_TLS_CERT and OPENSHELL_TLS_KEY to a user certificate (subject OU=" + USER_UNIT + ") that the"
+          + " gateway's client CA signed");
     }
     String subject = leaf.get().getSubjectX500Principal().getName();
     if (!units(subject).contains(USER_UNIT)) {
