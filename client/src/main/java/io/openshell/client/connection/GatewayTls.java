@@ -43,10 +43,13 @@ public record GatewayTls(Path ca, Optional<Path> cert, Optional<Path> key) {
     return fromVariables(environment).or(() -> localFiles(environment));
   }
 
-  /** For the SSH tunnel (its own port, so it cannot be matched to the local endpoint): variables, else local files. */
+  /**
+   * For the SSH tunnel (its own port, so it cannot be matched to the local endpoint): variables, else local
+   * files; trust only, since the token authorizes there (and ssh-proxy then skips loading a key).
+   */
   public static Optional<GatewayTls> forTunnel(Environment environment, boolean localGateway) {
-    if (localGateway) return localFiles(environment);
-    return fromVariables(environment).or(() -> localFiles(environment));
+    Optional<GatewayTls> files = localGateway ? localFiles(environment) : fromVariables(environment).or(() -> localFiles(environment));
+    return files.map(tls -> new GatewayTls(tls.ca(), Optional.empty(), Optional.empty()));
   }
 
   static Optional<GatewayTls> localFiles(Environment environment) {
