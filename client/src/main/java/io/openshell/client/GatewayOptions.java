@@ -14,7 +14,7 @@ public final class GatewayOptions {
 
   /** Connects, starting a local gateway in the background when none is chosen or running. */
   public Api connect(Environment environment, PrintWriter progress) {
-    return new Api(choose(environment, progress).endpoint());
+    return Api.to(choose(environment, progress), environment);
   }
 
   /** The gateway (and its name), starting a local gateway in the background when none is chosen or running. */

@@ -25,6 +25,8 @@ import io.openshell.gateway.ssh.SshSessions;
 import io.openshell.gateway.tunnel.SshTunnelServer;
 import io.openshell.gateway.tunnel.TunnelAdmission;
 import io.openshell.gateway.tunnel.TunnelLeases;
+import io.openshell.gateway.tls.GatewayTls;
+import io.openshell.gateway.tls.UserAuthorization;
 import io.openshell.gateway.tunnel.WebSocketTunnel;
 import io.openshell.protocol.compute.v1.ComputeDriver;
 import java.net.InetSocketAddress;
@@ -67,15 +69,45 @@ public final class Gateway {
     ComputeDriver create(ActorSystem<?> system, String grpcEndpoint);
   }
 
+  /** Resolves TLS from the settings here (tests); {@link Main} resolves it first to report bad flags before starting. */
   public static CompletionStage<Running> init(ActorSystem<?> system, GatewaySettings settings, JournalSchema database,
       DriverFactory drivers) {
-    // A single node joins itself, so the one sharded code path also serves a cluster.
-    return ClusterMembership.joinAndAwaitUp(system, settings.cluster())
-        .thenCompose(up -> initMember(system, settings, database, drivers));
+    GatewayTls tls;
+    try {
+      tls = GatewayTls.resolve(settings.tls(), settings.stateDir(), serverNames(settings));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return init(system, settings, tls, database, drivers);
   }
 
-  private static CompletionStage<Running> initMember(ActorSystem<?> system, GatewaySettings settings, JournalSchema database,
-      DriverFactory drivers) {
+  public static CompletionStage<Running> init(ActorSystem<?> system, GatewaySettings settings, GatewayTls tls,
+      JournalSchema database, DriverFactory drivers) {
+    // A single node joins itself, so the one sharded code path also serves a cluster.
+    return ClusterMembership.joinAndAwaitUp(system, settings.cluster())
+        .thenCompose(up -> initMember(system, settings, tls, database, drivers));
+  }
+
+  /** Names beyond the local ones a local CA's server certificate must carry: the addresses this gateway is dialled at. */
+  public static java.util.List<String> serverNames(GatewaySettings settings) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    for (String host : java.util.List.of(settings.host(), settings.tunnel().advertisedHost())) {
+      if (!host.isEmpty() && !host.equals("0.0.0.0") && !host.equals("::")) names.add(host);
+    }
+    for (String url : settings.grpcEndpoint().split(",")) {
+      if (url.isBlank()) continue;
+      try {
+        String host = java.net.URI.create(url.trim()).getHost();
+        if (host != null) names.add(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+      } catch (IllegalArgumentException ignored) {
+        // the driver reports a malformed endpoint
+      }
+    }
+    return java.util.List.copyOf(names);
+  }
+
+  private static CompletionStage<Running> initMember(ActorSystem<?> system, GatewaySettings settings, GatewayTls tls,
+      JournalSchema database, DriverFactory drivers) {
     ActorRef<Topic.Command<SandboxView>> views = system.systemActorOf(
         Topic.create(SandboxView.class, "sandbox-views"), "sandbox-views", Props.empty());
     ActorRef<SandboxCatalog.Command> catalog = system.systemActorOf(
@@ -106,7 +138,9 @@ public final class Gateway {
     HttpRoutes httpRoutes = new HttpRoutes(database, blocking);
     // Requests that arrive in the moment between bind and the entities' init wait for the latter.
     CompletableFuture<Function<HttpRequest, CompletionStage<HttpResponse>>> handler = new CompletableFuture<>();
-    CompletionStage<ServerBinding> main = Http.get(system).newServerAt(settings.host(), settings.port())
+    var mainServer = Http.get(system).newServerAt(settings.host(), settings.port());
+    if (tls.enabled()) mainServer = mainServer.enableHttps(tls.mainPort());
+    CompletionStage<ServerBinding> main = mainServer
         .bind((Function<HttpRequest, CompletionStage<HttpResponse>>) request -> handler.thenCompose(h -> {
           try {
             return h.apply(request);
@@ -121,7 +155,7 @@ public final class Gateway {
     return main.thenCombine(health, (binding, healthBinding) -> {
       InetSocketAddress address = binding.localAddress();
       String endpoint = settings.grpcEndpoint().isEmpty()
-          ? "http://" + hostForUrl(settings.host()) + ":" + address.getPort()
+          ? tls.scheme() + "://" + hostForUrl(settings.host()) + ":" + address.getPort()
           : settings.grpcEndpoint();
       ComputeDriver driver = drivers.create(system, endpoint);
       Sandbox.init(system, new Sandbox.Dependencies(driver, views, settings.sandboxes(),
@@ -134,19 +168,22 @@ public final class Gateway {
       // On SIGTERM the listener stops accepting, then open calls (relays among them) get this long.
       binding.addToCoordinatedShutdown(settings.cluster().drainTimeout(), system);
       return new Bound(binding, healthBinding);
-    }).thenCompose(bound -> SshTunnelServer.bind(system, admission).thenApply(tunnel -> {
+    }).thenCompose(bound -> SshTunnelServer.bind(system, admission, tls.enabled() ? java.util.Optional.of(tls.tunnelPort()) : java.util.Optional.empty()).thenApply(tunnel -> {
       // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.
       InetSocketAddress tunnelAddress = tunnel.localAddress();
-      system.log().info("SSH tunnel listening on {}:{}", settings.tunnel().host(), tunnelAddress.getPort());
+      system.log().info("SSH tunnel listening on {}:{} ({})", settings.tunnel().host(), tunnelAddress.getPort(),
+          tls.enabled() ? "TLS" : "plaintext");
       org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
           org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceUnbind(), "unbind-ssh-tunnel",
           () -> tunnel.unbind().thenApply(unbound -> org.apache.pekko.Done.getInstance()));
       SshGatewayEndpoint sshEndpoint = new SshGatewayEndpoint(settings.tunnel().advertisedHost(), tunnelAddress.getPort(),
-          "http", settings.tunnel().connectPath());
-      OpenShellService service = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
+          tls.scheme(), settings.tunnel().connectPath());
+      OpenShellService api = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
           relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint, logs, logSettings);
-      Function<HttpRequest, CompletionStage<HttpResponse>> grpc = GrpcHandler.create(service,
+      Function<HttpRequest, CompletionStage<HttpResponse>> service = GrpcHandler.create(api,
           GrpcLimits.fromConfig(system.settings().config().getConfig("openshell.gateway")), system);
+      // User RPCs need a user certificate; the check sits in front of the whole gRPC handler.
+      Function<HttpRequest, CompletionStage<HttpResponse>> grpc = tls.userAuth() ? UserAuthorization.guard(service, system) : service;
       Function<HttpRequest, CompletionStage<HttpResponse>> http =
           httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);
       @SuppressWarnings("unchecked")

@@ -65,26 +65,25 @@ public final class GatewayFlags {
   @Option(names = "--cluster-host", description = "Address of this node's cluster port, as the other nodes reach it (default 127.0.0.1). Env OPENSHELL_CLUSTER_HOST.")
   String clusterHost;
 
-  @Option(names = "--disable-tls", description = "Serve plaintext (development).")
+  @Option(names = "--disable-tls", description = "Serve plaintext on both ports (development only).")
   boolean disableTls;
 
-  @Option(names = "--disable-gateway-auth", description = "Do not require client certificates.")
+  @Option(names = "--disable-gateway-auth", description = "Do not require a user client certificate for API calls.")
   boolean disableGatewayAuth;
 
-  @Option(names = "--tls-cert", description = "Server certificate (PEM).")
+  @Option(names = "--tls-cert", description = "Server certificate chain (PEM). Without --tls-cert/--tls-key/--tls-client-ca the gateway uses its own local CA in <state-dir>/tls.")
   String tlsCert;
 
-  @Option(names = "--tls-key", description = "Server key (PEM).")
+  @Option(names = "--tls-key", description = "Server private key (PEM, unencrypted).")
   String tlsKey;
 
-  @Option(names = "--tls-client-ca", description = "CA that signs client certificates (PEM).")
+  @Option(names = "--tls-client-ca", description = "CA(s) that sign user client certificates (PEM); needed unless --disable-gateway-auth.")
   String tlsClientCa;
 
+  @Option(names = "--tls-sandbox-ca", description = "CA(s) sandboxes trust to verify this gateway (PEM; default --tls-client-ca, else the server chain).")
+  String tlsSandboxCa;
+
   Config toConfig() {
-    if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
-      throw new IllegalArgumentException(
-          "TLS is not available in this gateway version yet; start it with --disable-tls (plaintext on loopback)");
-    }
     Config config = ConfigFactory.empty();
     config = set(config, "host", host);
     config = set(config, "port", port);
@@ -103,6 +102,10 @@ public final class GatewayFlags {
     config = set(config, "cluster.seeds", clusterSeeds);
     config = set(config, "cluster.port", clusterPort);
     config = set(config, "cluster.host", clusterHost);
+    config = set(config, "tls.cert", tlsCert);
+    config = set(config, "tls.key", tlsKey);
+    config = set(config, "tls.client-ca", tlsClientCa);
+    config = set(config, "tls.sandbox-ca", tlsSandboxCa);
     if (disableTls) config = set(config, "disable-tls", true);
     if (disableGatewayAuth) config = set(config, "disable-gateway-auth", true);
     return config;

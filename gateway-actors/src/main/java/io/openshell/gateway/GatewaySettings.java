@@ -6,6 +6,7 @@ import io.openshell.gateway.relay.RelaySettings;
 import io.openshell.gateway.sandbox.SandboxSettings;
 import io.openshell.gateway.session.SessionSettings;
 import io.openshell.gateway.ssh.SshSessionSettings;
+import io.openshell.gateway.tls.TlsSettings;
 import io.openshell.gateway.tunnel.TunnelSettings;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.List;
 public record GatewaySettings(String host, int port, int healthPort, String dbUrl, Path stateDir,
     List<String> drivers, String grpcEndpoint, boolean disableTls, SessionSettings sessions,
     SandboxSettings sandboxes, RelaySettings relays, TunnelSettings tunnel, SshSessionSettings sshSessions,
-    ClusterSettings cluster) {
+    ClusterSettings cluster, TlsSettings tls) {
 
   public static GatewaySettings fromConfig(Config root) {
     Config c = root.getConfig("openshell.gateway");
@@ -24,7 +25,7 @@ public record GatewaySettings(String host, int port, int healthPort, String dbUr
         List.of(c.getString("drivers").split("\\s*,\\s*")), c.getString("grpc-endpoint"),
         c.getBoolean("disable-tls"), SessionSettings.fromConfig(c), SandboxSettings.fromConfig(c),
         RelaySettings.fromConfig(c), TunnelSettings.fromConfig(c), SshSessionSettings.fromConfig(c),
-        ClusterSettings.fromConfig(c));
+        ClusterSettings.fromConfig(c), TlsSettings.fromConfig(c));
   }
 
   /** {@code ${XDG_STATE_HOME:-~/.local/state}/openshell/gateway}. */

@@ -7,6 +7,7 @@ import io.openshell.gateway.compute.Drivers;
 import io.openshell.gateway.persistence.DatabaseUrl;
 import io.openshell.gateway.persistence.JournalConfig;
 import io.openshell.gateway.persistence.JournalSchema;
+import io.openshell.gateway.tls.GatewayTls;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,9 +42,12 @@ public final class Main {
     GatewaySettings settings = GatewaySettings.fromConfig(base);
     DatabaseUrl db;
     JournalSchema schema;
+    GatewayTls tls;
     try {
       db = DatabaseUrl.parse(settings.dbUrl(), settings.stateDir());
       settings.cluster().requireSharedDatabase(db);
+      // Bad TLS flags or unreadable files are reported before anything starts.
+      tls = GatewayTls.resolve(settings.tls(), settings.stateDir(), Gateway.serverNames(settings));
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(2);
@@ -75,7 +79,10 @@ public final class Main {
     });
 
     system.log().info("gateway state dir {}, database {}", settings.stateDir(), db.describe());
-    Gateway.init(system, settings, schema, Drivers.fromSettings(config, settings))
+    system.log().info("gateway TLS: {}", !tls.enabled() ? "off (plaintext, --disable-tls)"
+        : (tls.localDir().map(dir -> "local CA in " + dir).orElse("operator certificates"))
+            + (tls.userAuth() ? ", user client certificates required" : ", gateway auth disabled"));
+    Gateway.init(system, settings, tls, schema, Drivers.fromSettings(config, settings, tls.sandboxCa()))
         .whenComplete((running, failure) -> {
           if (failure != null) {
             System.err.println("error: gateway failed to start: " + failure.getMessage());
@@ -85,7 +92,7 @@ public final class Main {
             return;
           }
           // The one line operators and the CLI wait for (the log goes to stdout).
-          system.log().info("Server listening on {}:{}", settings.host(), running.port());
+          system.log().info("Server listening on {}:{} ({})", settings.host(), running.port(), tls.scheme());
         });
   }
 }

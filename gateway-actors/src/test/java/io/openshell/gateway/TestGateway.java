@@ -32,7 +32,9 @@ public final class TestGateway implements AutoCloseable {
 
   public static TestGateway start(String dbUrl, Path stateDir, ComputeDriver driver, String extraConfig) throws Exception {
     Config overrides = ConfigFactory.parseString(extraConfig)
-        .withFallback(ConfigFactory.parseString("openshell.gateway.port = 0\nopenshell.gateway.db-url = \"" + dbUrl + "\"\n"
+        // Plaintext unless a test asks for TLS (openshell.gateway.disable-tls = false).
+        .withFallback(ConfigFactory.parseString("openshell.gateway.port = 0\nopenshell.gateway.disable-tls = true\n"
+            + "openshell.gateway.db-url = \"" + dbUrl + "\"\n"
             + "openshell.gateway.state-dir = \"" + stateDir + "\""));
     Config base = overrides.withFallback(ConfigFactory.load());
     GatewaySettings settings = GatewaySettings.fromConfig(base);

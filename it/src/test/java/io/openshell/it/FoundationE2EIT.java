@@ -41,8 +41,7 @@ class FoundationE2EIT {
       Cli.Result names = cli.run("sandbox", "list", "--names");
       assertEquals(List.of("demo"), names.stdout().lines().toList(), names.toString());
 
-      int port = Integer.parseInt(Files.readString(cli.localGatewayStateDir().resolve("gateway.endpoint")).trim().replaceAll(".*:", ""));
-      try (GatewayClient client = new GatewayClient(port)) {
+      try (GatewayClient client = GatewayClient.ofLocalGateway(cli)) {
         Sandbox demo = client.get("demo");
         assertEquals(SandboxPhase.SANDBOX_PHASE_READY, demo.getPhase());
 

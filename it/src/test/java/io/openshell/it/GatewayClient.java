@@ -14,9 +14,30 @@ final class GatewayClient implements AutoCloseable {
   private final OpenShellClient client;
 
   GatewayClient(int port) {
+    this(port, java.util.Optional.empty());
+  }
+
+  /** Over TLS with {@code tls} (trust and, if it has one, a client certificate); plaintext when empty. */
+  GatewayClient(int port, java.util.Optional<javax.net.ssl.SSLContext> tls) {
     system = ActorSystem.create(Behaviors.empty(), "e2e-client",
         com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local").withFallback(com.typesafe.config.ConfigFactory.load()));
-    client = OpenShellClient.create(GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(false), system);
+    GrpcClientSettings settings = GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(tls.isPresent());
+    if (tls.isPresent()) settings = settings.withSslContext(tls.get());
+    client = OpenShellClient.create(settings, system);
+  }
+
+  /** The gateway the CLI started for {@code cli}, with the CLI's own certificate when it speaks TLS. */
+  static GatewayClient ofLocalGateway(Cli cli) throws java.io.IOException {
+    String endpoint = java.nio.file.Files.readString(cli.localGatewayStateDir().resolve("gateway.endpoint")).trim();
+    int port = Integer.parseInt(endpoint.replaceAll(".*:", ""));
+    if (!endpoint.startsWith("https://")) return new GatewayClient(port);
+    java.nio.file.Path tls = cli.localGatewayStateDir().resolve("tls");
+    return new GatewayClient(port, java.util.Optional.of(new io.openshell.client.connection.GatewayTls(tls.resolve("ca.crt"),
+        java.util.Optional.of(tls.resolve("client.crt")), java.util.Optional.of(tls.resolve("client.key"))).sslContext()));
+  }
+
+  OpenShellClient raw() {
+    return client;
   }
 
   Sandbox create(String name) {

@@ -47,8 +47,7 @@ class SshE2EIT {
     assertTrue(block.stdout().startsWith("Host openshell-" + NAME + "\n"), block.stdout());
     config = cli.home.resolve("ssh_config");
     Files.writeString(config, block.stdout());
-    int port = Integer.parseInt(Files.readString(cli.localGatewayStateDir().resolve("gateway.endpoint")).trim().replaceAll(".*:", ""));
-    try (GatewayClient client = new GatewayClient(port)) {
+    try (GatewayClient client = GatewayClient.ofLocalGateway(cli)) {
       sandboxId = client.get(NAME).getId();
     }
   }

@@ -33,7 +33,8 @@ public final class SupervisorArgs {
       "usage: openshell-supervisor --openshell-endpoint URL[,URL…] --sandbox-id ID [--sandbox NAME]"
           + " [--ssh-socket-path PATH] [--sandbox-credential-file PATH|-]\n"
           + "  env: OPENSHELL_ENDPOINT, OPENSHELL_SANDBOX_ID, OPENSHELL_SANDBOX,"
-          + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_SANDBOX_CREDENTIAL_FILE, OPENSHELL_LOG_LEVEL";
+          + " OPENSHELL_SSH_SOCKET_PATH, OPENSHELL_SANDBOX_CREDENTIAL_FILE, OPENSHELL_LOG_LEVEL,\n"
+          + "       OPENSHELL_TLS_CA (needed for https endpoints), OPENSHELL_TLS_CERT + OPENSHELL_TLS_KEY (optional client certificate)";
 
   public sealed interface Result {}
 
@@ -94,15 +95,26 @@ public final class SupervisorArgs {
     } catch (IllegalArgumentException e) {
       return new Invalid(e.getMessage(), USAGE_ERROR);
     }
+    String ca = env.get(TLS_ENV.get(0));
+    String cert = env.get(TLS_ENV.get(1));
+    String key = env.get(TLS_ENV.get(2));
     for (GatewayEndpoint endpoint : endpoints) {
-      if (!endpoint.tls()) continue;
-      List<String> missing = TLS_ENV.stream().filter(k -> blank(env.get(k))).toList();
-      String why =
-          missing.isEmpty()
-              ? "TLS to the gateway is not supported by this supervisor yet"
-              : "https endpoints need " + String.join(", ", TLS_ENV) + " (missing: "
-                  + String.join(", ", missing) + "), and TLS is not supported by this supervisor yet";
-      return new Invalid("cannot dial " + endpoint + ": " + why + "; use an http:// endpoint", USAGE_ERROR);
+      if (endpoint.tls() && blank(ca)) {
+        return new Invalid("cannot dial " + endpoint + ": https endpoints need OPENSHELL_TLS_CA (the CA file that signed"
+            + " the gateway's certificate); the compute driver sets it", USAGE_ERROR);
+      }
+    }
+    if (blank(cert) != blank(key)) {
+      return new Invalid("OPENSHELL_TLS_CERT and OPENSHELL_TLS_KEY go together (a client certificate and its key); got only "
+          + (blank(cert) ? "OPENSHELL_TLS_KEY" : "OPENSHELL_TLS_CERT"), USAGE_ERROR);
+    }
+    for (String name : TLS_ENV) {
+      String file = env.get(name);
+      if (blank(file)) continue;
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(file.trim()))) {
+        return new Invalid("cannot read " + name + " " + file.trim(), USAGE_ERROR);
+      }
+      overrides.put("tls." + name.substring("OPENSHELL_TLS_".length()).toLowerCase(java.util.Locale.ROOT), file.trim());
     }
 
     String logLevel = blank(env.get("OPENSHELL_LOG_LEVEL")) ? null : env.get("OPENSHELL_LOG_LEVEL").trim();

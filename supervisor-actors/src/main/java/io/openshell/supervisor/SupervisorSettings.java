@@ -23,14 +23,27 @@ public record SupervisorSettings(
     int relayFrameBytes,
     SshDaemonSettings ssh,
     int relayPrefetchFrames,
-    String credential) {
+    String credential,
+    Tls tls) {
 
   /** Never prints the credential. */
   @Override
   public String toString() {
     return "SupervisorSettings[endpoints=" + endpoints + ", sandboxId=" + sandboxId + ", sandboxName=" + sandboxName
         + ", sshSocketPath=" + sshSocketPath + ", instanceId=" + instanceId + ", credential="
-        + (credential.isEmpty() ? "none" : "****") + "]";
+        + (credential.isEmpty() ? "none" : "****") + ", tls=" + tls + "]";
+  }
+
+  /** PEM files for https endpoints: the CA that signed the gateway's certificate, an optional client certificate. */
+  public record Tls(java.util.Optional<Path> ca, java.util.Optional<Path> cert, java.util.Optional<Path> key) {
+    static Tls fromConfig(Config c) {
+      return new Tls(path(c, "ca"), path(c, "cert"), path(c, "key"));
+    }
+
+    private static java.util.Optional<Path> path(Config c, String key) {
+      String value = c.getString(key);
+      return value.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(value));
+    }
   }
 
   /** The first endpoint: the one a supervisor dials first. */
@@ -54,6 +67,7 @@ public record SupervisorSettings(
         (int) c.getMemorySize("relay.frame-size").toBytes(),
         SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")),
         c.getInt("relay.prefetch-frames"),
-        c.getString("credential").trim());
+        c.getString("credential").trim(),
+        Tls.fromConfig(c.getConfig("tls")));
   }
 }

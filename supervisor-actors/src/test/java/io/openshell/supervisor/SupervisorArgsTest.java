@@ -1,6 +1,7 @@
 package io.openshell.supervisor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,14 +87,38 @@ class SupervisorArgsTest {
   }
 
   @Test
-  void httpsEndpointIsRefusedNamingTheTlsVariables() {
+  void httpsEndpointWithoutACaIsRefusedNamingTheTlsVariable() {
     var result =
         SupervisorArgs.parse(
             new String[] {"--openshell-endpoint", "https://gw:443", "--sandbox-id", "sbx"}, NO_ENV);
     var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, result);
     assertEquals(2, invalid.exitCode());
     assertTrue(invalid.message().contains("OPENSHELL_TLS_CA"), invalid.message());
-    assertTrue(invalid.message().contains("not supported"), invalid.message());
+  }
+
+  @Test
+  void httpsEndpointWithACaMapsTheTlsFilesOntoSettings(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path ca = java.nio.file.Files.writeString(dir.resolve("ca.crt"), "CA");
+    var parsed = assertInstanceOf(SupervisorArgs.Parsed.class, SupervisorArgs.parse(
+        new String[] {"--openshell-endpoint", "https://gw:443", "--sandbox-id", "sbx"}, Map.of("OPENSHELL_TLS_CA", ca.toString())));
+    assertEquals(ca.toString(), parsed.overrides().get("tls.ca"));
+    assertFalse(parsed.overrides().containsKey("tls.cert"));
+  }
+
+  @Test
+  void aClientCertificateWithoutItsKeyIsAUsageError(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("x.pem"), "X");
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, SupervisorArgs.parse(
+        new String[] {"--openshell-endpoint", "https://gw:443", "--sandbox-id", "sbx"},
+        Map.of("OPENSHELL_TLS_CA", file.toString(), "OPENSHELL_TLS_CERT", file.toString())));
+    assertTrue(invalid.message().contains("OPENSHELL_TLS_KEY"), invalid.message());
+  }
+
+  @Test
+  void anUnreadableCaFileIsAUsageErrorNamingIt() {
+    var invalid = assertInstanceOf(SupervisorArgs.Invalid.class, SupervisorArgs.parse(
+        new String[] {"--openshell-endpoint", "https://gw:443", "--sandbox-id", "sbx"}, Map.of("OPENSHELL_TLS_CA", "/no/such/ca.crt")));
+    assertTrue(invalid.message().contains("/no/such/ca.crt"), invalid.message());
   }
 
   @Test

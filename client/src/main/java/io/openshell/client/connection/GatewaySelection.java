@@ -33,7 +33,7 @@ public final class GatewaySelection {
           "the local gateway is not running (start it with 'openshell gateway start')"));
     }
     if (name.startsWith("http://") || name.startsWith("https://")) return name;
-    throw new CliException("unknown gateway name '" + name + "': use '" + LOCAL + "' or a gateway URL (http://host:port)");
+    throw new CliException("unknown gateway name '" + name + "': use '" + LOCAL + "' or a gateway URL (https://host:port)");
   }
 
   /** Without starting anything: empty when only a new local gateway would do. */
@@ -49,7 +49,8 @@ public final class GatewaySelection {
     if (existing.isPresent()) return existing.get();
     progress.println("Starting local gateway (state: " + local.stateDir() + ")…");
     progress.flush();
-    String endpoint = local.start(List.of("--port", "0", "--disable-tls"));
+    // TLS with the gateway's own CA and user certificates: the CLI finds the files in its state dir.
+    String endpoint = local.start(List.of("--port", "0"));
     progress.println("Local gateway listening on " + endpoint);
     progress.flush();
     return new Choice(endpoint, Source.LOCAL_NEW);

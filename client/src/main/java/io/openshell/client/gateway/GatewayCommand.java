@@ -52,8 +52,20 @@ public final class GatewayCommand implements Runnable {
     @Option(names = "--vm-driver-state-dir", description = "VM driver state directory (--drivers vm; default <gateway state>/vm-driver).")
     String vmDriverStateDir;
 
-    @Option(names = "--disable-tls", description = "Plaintext (the only mode of this version).")
+    @Option(names = "--disable-tls", description = "Plaintext instead of TLS with the gateway's own CA (development only).")
     boolean disableTls;
+
+    @Option(names = "--tls-cert", description = "Server certificate chain (PEM) instead of the gateway's own CA; every node of a cluster gets the same files.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", description = "Server private key (PEM), with --tls-cert.")
+    String tlsKey;
+
+    @Option(names = "--tls-client-ca", description = "CA (PEM) that signs user certificates (OU=openshell-user), with --tls-cert.")
+    String tlsClientCa;
+
+    @Option(names = "--disable-gateway-auth", description = "TLS, but API calls need no user certificate.")
+    boolean disableGatewayAuth;
 
     @Option(names = "--foreground", description = "Run in this terminal until interrupted.")
     boolean foreground;
@@ -68,7 +80,12 @@ public final class GatewayCommand implements Runnable {
     @Override
     public Integer call() {
       LocalGateway local = new LocalGateway(environment);
-      List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers, "--disable-tls"));
+      List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--drivers", drivers));
+      if (disableTls) args.add("--disable-tls");
+      if (disableGatewayAuth) args.add("--disable-gateway-auth");
+      if (tlsCert != null) args.addAll(List.of("--tls-cert", absolute(tlsCert)));
+      if (tlsKey != null) args.addAll(List.of("--tls-key", absolute(tlsKey)));
+      if (tlsClientCa != null) args.addAll(List.of("--tls-client-ca", absolute(tlsClientCa)));
       if (dbUrl != null) args.addAll(List.of("--db-url", dbUrl));
       if (clusterSeeds != null) args.addAll(List.of("--cluster-seed", clusterSeeds));
       if (clusterPort != null) args.addAll(List.of("--cluster-port", Integer.toString(clusterPort)));
@@ -87,6 +104,10 @@ public final class GatewayCommand implements Runnable {
       out.flush();
       return 0;
     }
+  }
+
+  private static String absolute(String file) {
+    return java.nio.file.Path.of(file).toAbsolutePath().toString();
   }
 
   @Command(name = "stop", description = "Stop the local gateway (and the sandboxes' supervisors with it).")

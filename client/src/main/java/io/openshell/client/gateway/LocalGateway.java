@@ -16,10 +16,13 @@ import java.util.regex.Pattern;
 
 /**
  * The gateway this CLI runs on this machine: started in the background from the checkout's gateway
- * jar, remembered in its state dir ({@code gateway.pid}, {@code gateway.endpoint}, {@code gateway.log}).
+ * jar, remembered in its state dir ({@code gateway.pid}, {@code gateway.endpoint}, {@code gateway.log}). Unless
+ * started with {@code --disable-tls} it speaks TLS with its own CA, whose files (and the CLI's user
+ * certificate) it keeps in {@code <state>/tls}.
  */
 public final class LocalGateway {
-  private static final Pattern LISTENING = Pattern.compile("Server listening on (\\S+):(\\d+)");
+  /** The gateway's start line; the scheme in parentheses says whether it speaks TLS. */
+  private static final Pattern LISTENING = Pattern.compile("Server listening on (\\S+):(\\d+) \\((https?)\\)");
   private static final Duration START_PATIENCE = Duration.ofSeconds(90);
 
   private final Environment environment;
@@ -78,7 +81,7 @@ public final class LocalGateway {
       while (System.nanoTime() < deadline) {
         Matcher listening = LISTENING.matcher(Files.readString(log()));
         if (listening.find()) {
-          String endpoint = "http://" + listening.group(1) + ":" + listening.group(2);
+          String endpoint = listening.group(3) + "://" + listening.group(1) + ":" + listening.group(2);
           Files.writeString(stateDir.resolve("gateway.endpoint"), endpoint);
           return endpoint;
         }

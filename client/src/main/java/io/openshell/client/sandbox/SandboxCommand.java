@@ -110,7 +110,7 @@ public final class SandboxCommand implements Runnable {
       boolean terminal = System.console() != null;
       boolean shell = command.isEmpty() && (tty != null ? tty : terminal);
       GatewaySelection.Choice choice = gateway.choose(environment, err);
-      try (Api api = new Api(choice.endpoint())) {
+      try (Api api = Api.to(choice, environment)) {
         long started = System.nanoTime();
         Sandbox created = api.await(api.client().createSandbox(CreateSandboxRequest.newBuilder()
             .setSpec(SandboxSpec.getDefaultInstance()).setName(name == null ? "" : name).build()), CALL).getSandbox();
@@ -300,7 +300,7 @@ public final class SandboxCommand implements Runnable {
     public Integer call() {
       int exit = 0;
       GatewaySelection.Choice choice = gateway.choose(environment, spec.commandLine().getErr());
-      try (Api api = new Api(choice.endpoint())) {
+      try (Api api = Api.to(choice, environment)) {
         for (String name : names) {
           try {
             api.await(api.client().deleteSandbox(DeleteSandboxRequest.newBuilder().setName(name).build()), CALL);

@@ -2,6 +2,8 @@ package io.openshell.client.sshproxy;
 
 import io.openshell.client.connection.CliException;
 import io.openshell.client.connection.Environment;
+import io.openshell.client.connection.GatewaySelection;
+import io.openshell.client.connection.GatewayTls;
 import io.openshell.client.sshsession.SshSession;
 import io.openshell.client.sshsession.SshSessions;
 import java.io.FileDescriptor;
@@ -15,6 +17,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * {@code openshell ssh-proxy}: ssh's ProxyCommand. Opens the gateway's SSH tunnel with a raw
@@ -27,9 +31,10 @@ public final class SshProxyMain {
   static final String USAGE = """
       usage: openshell ssh-proxy --gateway URL --sandbox-id ID --token TOKEN
              openshell ssh-proxy --gateway-name GATEWAY --name SANDBOX
-        --gateway URL        the tunnel, e.g. http://127.0.0.1:8080/connect/ssh (path defaults to /connect/ssh)
+        --gateway URL        the tunnel, e.g. https://127.0.0.1:8080/connect/ssh (path defaults to /connect/ssh)
         --gateway-name NAME  'local' (the CLI's local gateway) or a gateway URL; the session is minted and cached
         --name SANDBOX       the sandbox, by name
+      An https tunnel is verified with OPENSHELL_TLS_CA, else the local gateway's CA.
       Meant as ssh's ProxyCommand (see 'openshell sandbox ssh-config'); bytes flow on stdin/stdout.""";
 
   private static final String DEFAULT_CONNECT_PATH = "/connect/ssh";
@@ -60,15 +65,26 @@ public final class SshProxyMain {
       SessionSource source = arguments.tokenMode()
           ? new SessionSource.Given(tokenModeSession(arguments))
           : NamedSessionSource.inStateDir(environment, arguments.gatewayName, arguments.name);
-      return connectAndBridge(source, stdin, stdout, stderr);
+      boolean local = !arguments.tokenMode() && GatewaySelection.LOCAL.equals(arguments.gatewayName);
+      // Read only when the tunnel is https: a plaintext tunnel loads no TLS at all.
+      Supplier<SSLSocketFactory> tls = () -> GatewayTls.forTunnel(environment, local)
+          .map(files -> files.sslContext().getSocketFactory())
+          .orElseGet(() -> (SSLSocketFactory) SSLSocketFactory.getDefault());
+      return connectAndBridge(source, tls, stdin, stdout, stderr);
     } catch (CliException e) {
       stderr.println("error: " + e.getMessage());
       return 1;
     }
   }
 
-  /** CONNECT (retrying only while the sandbox is not ready), then bridge until the tunnel ends. */
+  /** With the JDK's default trust for https tunnels. */
   static int connectAndBridge(SessionSource source, InputStream stdin, OutputStream stdout, PrintStream stderr) {
+    return connectAndBridge(source, () -> (SSLSocketFactory) SSLSocketFactory.getDefault(), stdin, stdout, stderr);
+  }
+
+  /** CONNECT (retrying only while the sandbox is not ready), then bridge until the tunnel ends. */
+  static int connectAndBridge(SessionSource source, Supplier<SSLSocketFactory> tls, InputStream stdin, OutputStream stdout,
+      PrintStream stderr) {
     long started = System.nanoTime();
     int refusals = 0;
     while (true) {
@@ -76,7 +92,7 @@ public final class SshProxyMain {
       SshSession session = null;
       try {
         session = source.current();
-        Tunnel tunnel = Tunnel.open(session);
+        Tunnel tunnel = Tunnel.open(session, tls);
         int status = tunnel.response().status();
         if (status == 200) {
           try (tunnel) {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import java.util.function.Supplier;
 
 /** One {@code CONNECT} to the gateway's SSH tunnel: the open socket and the gateway's answer. */
 final class Tunnel implements AutoCloseable {
@@ -32,12 +33,13 @@ final class Tunnel implements AutoCloseable {
     return response;
   }
 
-  static Tunnel open(SshSession session) throws IOException {
+  /** {@code tls} is asked for a socket factory only when the session's scheme is https. */
+  static Tunnel open(SshSession session, Supplier<SSLSocketFactory> tls) throws IOException {
     Socket socket = new Socket();
     try {
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(session.socketHost(), session.port()), CONNECT_TIMEOUT_MS);
-      if ("https".equals(session.scheme())) socket = tls(socket, session);
+      if ("https".equals(session.scheme())) socket = tls(tls.get(), socket, session);
       socket.setSoTimeout(ANSWER_TIMEOUT_MS);
       OutputStream out = socket.getOutputStream();
       out.write(request(session));
@@ -61,9 +63,8 @@ final class Tunnel implements AutoCloseable {
     return head.getBytes(StandardCharsets.US_ASCII);
   }
 
-  private static Socket tls(Socket plain, SshSession session) throws IOException {
-    SSLSocket tls = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault())
-        .createSocket(plain, session.socketHost(), session.port(), true);
+  private static Socket tls(SSLSocketFactory factory, Socket plain, SshSession session) throws IOException {
+    SSLSocket tls = (SSLSocket) factory.createSocket(plain, session.socketHost(), session.port(), true);
     SSLParameters parameters = tls.getSSLParameters();
     parameters.setEndpointIdentificationAlgorithm("HTTPS");
     tls.setSSLParameters(parameters);

@@ -12,6 +12,8 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.openshell.client.connection.CliException;
+import io.openshell.client.connection.Environment;
+import io.openshell.client.connection.GatewayTls;
 import io.openshell.protocol.v1.CreateSshSessionRequest;
 import io.openshell.protocol.v1.CreateSshSessionResponse;
 import io.openshell.protocol.v1.GetSandboxRequest;
@@ -35,11 +37,17 @@ public final class GrpcSshSessionMinter implements SshSessions.Minter {
   private static final MethodDescriptor<CreateSshSessionRequest, CreateSshSessionResponse> CREATE_SSH_SESSION =
       unary("CreateSshSession", CreateSshSessionRequest.getDefaultInstance(), CreateSshSessionResponse.getDefaultInstance());
 
+  private final Environment environment;
+
+  public GrpcSshSessionMinter(Environment environment) {
+    this.environment = environment;
+  }
+
   @Override
   public SshSession mint(String endpoint, String sandboxName) {
     URI uri = parse(endpoint);
     boolean tls = "https".equals(uri.getScheme());
-    ChannelCredentials credentials = tls ? TlsChannelCredentials.create() : InsecureChannelCredentials.create();
+    ChannelCredentials credentials = tls ? tlsCredentials(GatewayTls.forEndpoint(endpoint, environment)) : InsecureChannelCredentials.create();
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
     ManagedChannel channel = Grpc.newChannelBuilderForAddress(uri.getHost(), port, credentials).build();
     try {
@@ -53,6 +61,20 @@ public final class GrpcSshSessionMinter implements SshSessions.Minter {
       throw describe(e.getStatus(), endpoint, sandboxName);
     } finally {
       channel.shutdownNow();
+    }
+  }
+
+  /** The gateway's CA and the user certificate, read by grpc-java from the PEM files; JDK defaults without files. */
+  private static ChannelCredentials tlsCredentials(java.util.Optional<GatewayTls> files) {
+    if (files.isEmpty()) return TlsChannelCredentials.create();
+    try {
+      TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(files.get().ca().toFile());
+      if (files.get().cert().isPresent() && files.get().key().isPresent()) {
+        builder.keyManager(files.get().cert().get().toFile(), files.get().key().get().toFile());
+      }
+      return builder.build();
+    } catch (java.io.IOException e) {
+      throw new CliException("cannot read the TLS files " + files.get() + ": " + e.getMessage());
     }
   }
 
@@ -106,7 +128,7 @@ public final class GrpcSshSessionMinter implements SshSessions.Minter {
     } catch (IllegalArgumentException malformed) {
       // reported below
     }
-    throw new CliException("unsupported gateway endpoint '" + endpoint + "': use http://host:port");
+    throw new CliException("unsupported gateway endpoint '" + endpoint + "': use http://host:port or https://host:port");
   }
 
   private static CallOptions options() {

@@ -31,7 +31,7 @@ public final class SshSessions {
 
   /** Sessions cached in {@code <state>/ssh-sessions}, minted over plain grpc-java. */
   public static SshSessions inStateDir(Environment environment) {
-    return new SshSessions(new SshSessionCache(environment.stateDir().resolve("ssh-sessions")), new GrpcSshSessionMinter());
+    return new SshSessions(new SshSessionCache(environment.stateDir().resolve("ssh-sessions")), new GrpcSshSessionMinter(environment));
   }
 
   public Obtained obtain(String gatewayName, String endpoint, String sandboxName) {

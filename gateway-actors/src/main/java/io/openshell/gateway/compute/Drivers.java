@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import com.typesafe.config.ConfigValueFactory;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 
@@ -18,13 +20,14 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 public final class Drivers {
   private Drivers() {}
 
-  public static Gateway.DriverFactory fromSettings(Config config, GatewaySettings settings) {
+  /** {@code sandboxCa}: the CA file supervisors verify an https gateway with (empty when plaintext). */
+  public static Gateway.DriverFactory fromSettings(Config config, GatewaySettings settings, Optional<Path> sandboxCa) {
     List<String> drivers = settings.drivers();
     if (drivers.size() != 1 || !(drivers.get(0).equals("process") || drivers.get(0).equals("vm"))) {
       throw new IllegalArgumentException("unsupported --drivers " + String.join(",", drivers) + ": choose one of 'process', 'vm'");
     }
     Config gateway = config.getConfig("openshell.gateway");
-    if (drivers.get(0).equals("vm")) return vm(gateway, settings);
+    if (drivers.get(0).equals("vm")) return vm(withGuestCa(gateway, sandboxCa), settings);
     return (system, endpoint) -> {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -32,7 +35,7 @@ public final class Drivers {
       command.add("-jar");
       command.add(supervisorJar(gateway.getString("process-driver.supervisor-jar")).toString());
       ProcessDriver driver = ProcessDriver.create(system,
-          ProcessDriverSettings.fromConfig(gateway, settings.stateDir(), endpoint, command));
+          ProcessDriverSettings.fromConfig(gateway, settings.stateDir(), endpoint, command).withTlsCa(sandboxCa));
       // Supervisors stop with the gateway (their state stays for the next start).
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-sandbox-processes",
           () -> driver.shutdown().thenApply(done -> Done.getInstance()));
@@ -50,6 +53,12 @@ public final class Drivers {
           () -> driver.shutdown().thenApply(done -> Done.getInstance()));
       return driver;
     };
+  }
+
+  /** The guest trusts the gateway's CA unless the operator configured the VM driver's TLS files themselves. */
+  private static Config withGuestCa(Config gateway, Optional<Path> sandboxCa) {
+    if (sandboxCa.isEmpty() || !gateway.getString("vm-driver.tls.ca").isEmpty()) return gateway;
+    return gateway.withValue("vm-driver.tls.ca", ConfigValueFactory.fromAnyRef(sandboxCa.get().toString()));
   }
 
   /** The configured jar, or the one built beside this gateway in the same checkout. */

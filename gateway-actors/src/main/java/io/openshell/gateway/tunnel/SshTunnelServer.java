@@ -6,7 +6,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -40,12 +43,20 @@ public final class SshTunnelServer {
     this.settings = admission.settings();
   }
 
-  /** Binds {@code ssh-tunnel.host:port} (port 0: a free one; the binding tells which). */
-  public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, TunnelAdmission admission) {
+  /**
+   * Binds {@code ssh-tunnel.host:port} (port 0: a free one; the binding tells which), speaking TLS with
+   * engines from {@code tls} when given.
+   */
+  public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, TunnelAdmission admission,
+      Optional<Supplier<SSLEngine>> tls) {
     SshTunnelServer server = new SshTunnelServer(system, admission);
     TunnelSettings settings = admission.settings();
-    // halfClose off: a client that closes its side ends the tunnel, as upstream's does.
-    return Tcp.get(system).bind(settings.host(), settings.port(), BACKLOG, List.of(), false, Optional.empty())
+    // halfClose off (plaintext) / eager close (TLS): a client that closes its side ends the tunnel, as upstream's does.
+    var connections = tls.isPresent()
+        ? Tcp.get(system).bindWithTls(settings.host(), settings.port(), tls.get(), BACKLOG, List.of(), Optional.empty(),
+            session -> Optional.empty(), TLSClosing.eagerClose())
+        : Tcp.get(system).bind(settings.host(), settings.port(), BACKLOG, List.of(), false, Optional.empty());
+    return connections
         .to(Sink.foreach(connection -> connection.handleWith(server.connection(), system)))
         .run(system);
   }

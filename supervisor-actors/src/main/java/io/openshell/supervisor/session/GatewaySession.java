@@ -6,7 +6,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.openshell.protocol.v1.GatewayMessage;
 import io.openshell.protocol.v1.OpenShell;
 import io.openshell.protocol.v1.OpenShellClient;
@@ -139,11 +142,12 @@ public final class GatewaySession {
                 }));
   }
 
-  /** Netty client settings: plaintext, keepalive, connect timeout, identity-only responses. */
+  /** Netty client settings: TLS for https (trusting the given CA), keepalive, connect timeout, identity-only responses. */
   static GrpcClientSettings grpcClientSettings(GatewayEndpoint endpoint, SupervisorSettings settings, ActorSystem<?> system) {
     SessionSettings s = settings.session();
+    SslContext tls = endpoint.tls() ? sslContext(settings.tls()) : null;
     return GrpcClientSettings.connectToServiceAt(endpoint.host(), endpoint.port(), system)
-        .withTls(false)
+        .withTls(endpoint.tls())
         // The session does its own reconnect backoff; the channel must never give up for good.
         .withConnectionAttempts(-1)
         .withChannelBuilderOverrides(
@@ -162,7 +166,20 @@ public final class GatewaySession {
                     .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) s.connectTimeout().toMillis())
                     // Only identity is offered, so the gateway never gzips (relay bytes cost ~7x gzipped).
                     .decompressorRegistry(
-                        DecompressorRegistry.emptyInstance().with(Codec.Identity.NONE, false)));
+                        DecompressorRegistry.emptyInstance().with(Codec.Identity.NONE, false))
+                    .sslContext(tls));
+  }
+
+  /** netty reads the PEM files itself (PKCS#8 keys); the gateway's host name is verified against its certificate. */
+  private static SslContext sslContext(SupervisorSettings.Tls tls) {
+    try {
+      SslContextBuilder builder = GrpcSslContexts.forClient()
+          .trustManager(tls.ca().orElseThrow(() -> new IllegalStateException("https endpoints need OPENSHELL_TLS_CA")).toFile());
+      if (tls.cert().isPresent() && tls.key().isPresent()) builder.keyManager(tls.cert().get().toFile(), tls.key().get().toFile());
+      return builder.build();
+    } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+      throw new IllegalStateException("cannot use the TLS files " + tls + ": " + e.getMessage(), e);
+    }
   }
 
   /** The gRPC metadata key of the sandbox credential (the gateway's SupervisorCredential.METADATA_KEY). */

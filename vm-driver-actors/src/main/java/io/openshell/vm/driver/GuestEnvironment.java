@@ -18,7 +18,13 @@ public final class GuestEnvironment {
   public static final String CREDENTIAL_FILE = "/opt/openshell/credential/supervisor";
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
+  /** {@code tls}: the guest has all of ca.crt, tls.crt and tls.key. */
   public static Map<String, String> of(DriverSandbox sandbox, String guestEndpoint, boolean tls) {
+    return of(sandbox, guestEndpoint, tls ? new VmDriverSettings.TlsMaterial("ca", "cert", "key") : VmDriverSettings.TlsMaterial.NONE);
+  }
+
+  /** The TLS paths name only the files {@code tls} copies into the guest. */
+  public static Map<String, String> of(DriverSandbox sandbox, String guestEndpoint, VmDriverSettings.TlsMaterial tls) {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("HOME", "/sandbox");
     env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -30,8 +36,8 @@ public final class GuestEnvironment {
     env.put("OPENSHELL_SSH_SOCKET_PATH", SSH_SOCKET);
     String logLevel = sandbox.getSpec().getLogLevel();
     env.put("OPENSHELL_LOG_LEVEL", logLevel.isEmpty() ? "info" : logLevel);
-    if (tls) {
-      env.put("OPENSHELL_TLS_CA", TLS_DIR + "/ca.crt");
+    if (!tls.ca().isEmpty()) env.put("OPENSHELL_TLS_CA", TLS_DIR + "/ca.crt");
+    if (!tls.cert().isEmpty()) {
       env.put("OPENSHELL_TLS_CERT", TLS_DIR + "/tls.crt");
       env.put("OPENSHELL_TLS_KEY", TLS_DIR + "/tls.key");
     }

@@ -75,15 +75,19 @@ public final class GuestRootfs {
     return hostAddress.substring(0, dot + 1) + (Integer.parseInt(hostAddress.substring(dot + 1)) + 1);
   }
 
-  /** Copies CA, certificate and key as ca.crt, tls.crt, tls.key; the key readable by its owner only. */
+  /**
+   * Copies the CA as ca.crt and, when given, a client certificate and key as tls.crt, tls.key; the key
+   * readable by its owner only. A CA alone is enough to verify the gateway.
+   */
   public static void copyTls(TlsMaterial tls, Path into) throws IOException {
     if (!tls.present()) return;
-    if (tls.ca().isEmpty() || tls.cert().isEmpty() || tls.key().isEmpty()) {
-      throw new IllegalArgumentException("VM driver TLS needs all of ca, cert and key (got ca='" + tls.ca()
+    if (tls.ca().isEmpty() || tls.cert().isEmpty() != tls.key().isEmpty()) {
+      throw new IllegalArgumentException("VM driver TLS needs ca, and cert and key together or neither (got ca='" + tls.ca()
           + "', cert='" + tls.cert() + "', key='" + tls.key() + "')");
     }
     Files.createDirectories(into);
     Files.copy(Path.of(tls.ca()), into.resolve("ca.crt"), StandardCopyOption.REPLACE_EXISTING);
+    if (tls.cert().isEmpty()) return;
     Files.copy(Path.of(tls.cert()), into.resolve("tls.crt"), StandardCopyOption.REPLACE_EXISTING);
     Path key = into.resolve("tls.key");
     Files.deleteIfExists(key);

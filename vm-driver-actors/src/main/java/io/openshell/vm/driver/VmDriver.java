@@ -304,8 +304,7 @@ public final class VmDriver implements ComputeDriver {
   }
 
   VmPlan plan(DriverSandbox sandbox, Path sandboxDir) {
-    boolean tls = settings.tls().present();
-    Map<String, String> env = GuestEnvironment.of(sandbox, guestEndpoint, tls);
+    Map<String, String> env = GuestEnvironment.of(sandbox, guestEndpoint, settings.tls());
     List<String> command = new ArrayList<>();
     if (!settings.guestCommand().isEmpty()) {
       command.addAll(settings.guestCommand());

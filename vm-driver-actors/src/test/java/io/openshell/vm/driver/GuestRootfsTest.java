@@ -36,10 +36,22 @@ class GuestRootfsTest {
   }
 
   @Test
-  void partialTlsMaterialIsRejectedNamingWhatIsMissing(@TempDir Path dir) {
+  void aCertificateWithoutItsKeyIsRejectedNamingWhatIsMissing(@TempDir Path dir) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> GuestRootfs.copyTls(new TlsMaterial("/ca.pem", "", ""), dir.resolve("tls")));
-    assertTrue(e.getMessage().contains("all of ca, cert and key"), e.getMessage());
+        () -> GuestRootfs.copyTls(new TlsMaterial("/ca.pem", "/cert.pem", ""), dir.resolve("tls")));
+    assertTrue(e.getMessage().contains("cert and key together"), e.getMessage());
+  }
+
+  @Test
+  void aCaAloneIsCopiedWithoutClientFiles(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("ca.pem"), "CA");
+    GuestRootfs.copyTls(new TlsMaterial(dir.resolve("ca.pem").toString(), "", ""), dir.resolve("tls"));
+    assertEquals("CA", Files.readString(dir.resolve("tls").resolve("ca.crt")));
+    assertFalse(Files.exists(dir.resolve("tls").resolve("tls.key")));
+    Map<String, String> env = GuestEnvironment.of(io.openshell.protocol.compute.v1.DriverSandbox.newBuilder().setId("i").setName("n").build(),
+        "https://host.openshell.internal:1", new TlsMaterial(dir.resolve("ca.pem").toString(), "", ""));
+    assertEquals("/opt/openshell/tls/ca.crt", env.get("OPENSHELL_TLS_CA"));
+    assertFalse(env.containsKey("OPENSHELL_TLS_CERT"));
   }
 
   @Test

@@ -28,6 +28,8 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
   }
 
   static final String SANDBOX_SSH_SOCKET = "/run/openshell/ssh.sock";
+  /** Where an isolated sandbox sees the gateway's CA (bound read-only; the private /run is the sandbox's own). */
+  static final String SANDBOX_TLS_CA = "/run/openshell/tls/ca.crt";
 
   /** Where a plain (unisolated) sandbox's SSH socket lives: short, because Unix socket paths max out at 107 bytes. */
   static Path plainSocketPath(String sandboxId) {
@@ -53,6 +55,7 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
     env.put("OPENSHELL_SSH_SOCKET_PATH", isolate ? SANDBOX_SSH_SOCKET : plainSocketPath(id).toString());
     String logLevel = sandbox.getSpec().getLogLevel();
     env.put("OPENSHELL_LOG_LEVEL", logLevel.isEmpty() ? "info" : logLevel);
+    settings.tlsCa().ifPresent(ca -> env.put("OPENSHELL_TLS_CA", isolate ? SANDBOX_TLS_CA : ca.toString()));
     // Template env, then spec env: the sandbox's own spec wins.
     env.putAll(sandbox.getSpec().getTemplate().getEnvironmentMap());
     env.putAll(sandbox.getSpec().getEnvironmentMap());
@@ -67,7 +70,7 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
     List<String> supervisor = classData.map(archive -> SupervisorClassData.withArchive(settings.supervisorCommand(), archive))
         .orElse(settings.supervisorCommand());
     List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
-    if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand(), classData));
+    if (isolate) command.addAll(bwrap(sandbox, workspace, settings.supervisorCommand(), classData, settings.tlsCa()));
     command.addAll(supervisor);
     return new LaunchPlan(List.copyOf(command), Map.copyOf(env), isolate ? Path.of("/") : workspace, isolate,
         credential.isEmpty() ? "" : credential + "\n");
@@ -75,7 +78,7 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
 
   /** Own pid/ipc/uts/mount namespaces, host trees read-only, a writable /sandbox, private /tmp and /run. */
   private static List<String> bwrap(DriverSandbox sandbox, Path workspace, List<String> supervisorCommand,
-      java.util.Optional<Path> classData) {
+      java.util.Optional<Path> classData, java.util.Optional<Path> tlsCa) {
     // Mounts apply in argument order: the private /tmp and /run come first, so a host tree bound
     // later (the JDK or the supervisor's jars may live under /tmp) is not hidden by them.
     List<String> args = new ArrayList<>(List.of("bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
@@ -103,6 +106,7 @@ record LaunchPlan(List<String> command, Map<String, String> environment, Path wo
       if (tree != null && !tree.startsWith("/usr")) args.addAll(List.of("--ro-bind", tree.toString(), tree.toString()));
     }
     classData.ifPresent(archive -> args.addAll(List.of("--ro-bind", archive.toString(), archive.toString())));
+    tlsCa.ifPresent(ca -> args.addAll(List.of("--ro-bind", ca.toString(), SANDBOX_TLS_CA)));
     args.addAll(List.of("--dir", "/sandbox", "--bind", workspace.toString(), "/sandbox",
         "--hostname", hostname(sandbox.getName()), "--chdir", "/sandbox", "--"));
     return args;
