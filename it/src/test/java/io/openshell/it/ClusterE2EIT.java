@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -47,6 +46,7 @@ class ClusterE2EIT {
   /** Bytes per throughput sample: enough to pass the warm-up, small enough to keep the suite short. */
   private static final int THROUGHPUT_BYTES = 24 * 1024 * 1024;
   private static PostgresServer postgres;
+  private static PostgresServer.Database database;
   private static String dbUrl;
   private static Path root;
   private static final int[] apiPorts = new int[NODES];
@@ -62,15 +62,9 @@ class ClusterE2EIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Optional<Path> bin = PostgresServer.binaries();
-    if (bin.isEmpty()) {
-      String why = "CLUSTER SUITE SKIPPED: no PostgreSQL server is installed (/usr/lib/postgresql/*/bin);"
-          + " install Debian's postgresql package (.ci/run does) to run it";
-      System.err.println("!".repeat(100) + "\n" + why + "\n" + "!".repeat(100));
-      Assumptions.assumeTrue(false, why);
-    }
-    postgres = PostgresServer.start(bin.get());
-    dbUrl = postgres.createDatabase("openshell_cluster");
+    postgres = PostgresServer.forSuite("CLUSTER SUITE");
+    database = postgres.createDatabase("openshell_cluster");
+    dbUrl = database.url();
     root = Files.createTempDirectory("openshell-cluster");
     for (int i = 0; i < NODES; i++) {
       apiPorts[i] = freePort();
@@ -91,8 +85,8 @@ class ClusterE2EIT {
       }));
     }
     for (int i = 1; i < NODES; i++) nodes[i] = others.get(i - 1).get(180, TimeUnit.SECONDS);
-    System.out.printf("cluster of %d nodes up in %d ms (PostgreSQL on port %d)%n", NODES,
-        (System.nanoTime() - started) / 1_000_000, postgres.port);
+    System.out.printf("cluster of %d nodes up in %d ms (PostgreSQL on port %d, %s)%n", NODES,
+        (System.nanoTime() - started) / 1_000_000, postgres.port, postgres.shared() ? "started by .ci/run" : "throwaway");
   }
 
   private static GatewayProcess startNode(int i) throws Exception {
@@ -419,7 +413,7 @@ class ClusterE2EIT {
   }
 
   private static int journalEvents(String id) throws Exception {
-    try (var connection = postgres.connect("openshell_cluster");
+    try (var connection = postgres.connect(database);
         var statement = connection.prepareStatement("SELECT count(*) FROM event_journal WHERE persistence_id = ?")) {
       statement.setString(1, "Sandbox|" + id);
       try (ResultSet rows = statement.executeQuery()) {
