@@ -22,6 +22,7 @@ import io.openshell.gateway.ssh.SshGatewayEndpoint;
 import io.openshell.gateway.ssh.SshSessions;
 import io.openshell.gateway.tunnel.SshTunnelServer;
 import io.openshell.gateway.tunnel.TunnelAdmission;
+import io.openshell.gateway.tunnel.TunnelDrain;
 import io.openshell.gateway.tunnel.TunnelLeases;
 import io.openshell.gateway.tunnel.WebSocketTunnel;
 import io.openshell.protocol.compute.v1.ComputeDriver;
@@ -35,6 +36,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
@@ -101,6 +103,14 @@ public final class Gateway {
     TunnelAdmission admission = new TunnelAdmission(system,
         TunnelAdmission.clusterBackend(system, sshSessions, relays, settings.sandboxes().askTimeout()),
         tunnelLeases, settings.tunnel(), settings.sandboxes().askTimeout());
+    ActorRef<TunnelDrain.Command> tunnelDrain = system.systemActorOf(TunnelDrain.create(), "tunnel-drain", Props.empty());
+    // After the listeners stopped accepting (service-unbind), open tunnels get the drain bound to finish,
+    // alongside the main port's open requests; the node's sandboxes stop only after that (service-stop).
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceRequestsDone(), "drain-tunnels",
+        () -> AskPattern.<TunnelDrain.Command, org.apache.pekko.Done>ask(tunnelDrain,
+            replyTo -> new TunnelDrain.Drain(settings.cluster().drainTimeout(), replyTo),
+            settings.cluster().drainTimeout().plusSeconds(5), system.scheduler()));
 
     HttpRoutes httpRoutes = new HttpRoutes(database, blocking);
     // Requests that arrive in the moment between bind and the entities' init wait for the latter.
@@ -133,7 +143,7 @@ public final class Gateway {
       // On SIGTERM the listener stops accepting, then open calls (relays among them) get this long.
       binding.addToCoordinatedShutdown(settings.cluster().drainTimeout(), system);
       return new Bound(binding, healthBinding);
-    }).thenCompose(bound -> SshTunnelServer.bind(system, admission).thenApply(tunnel -> {
+    }).thenCompose(bound -> SshTunnelServer.bind(system, admission, tunnelDrain).thenApply(tunnel -> {
       // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.
       InetSocketAddress tunnelAddress = tunnel.localAddress();
       system.log().info("SSH tunnel listening on {}:{}", settings.tunnel().host(), tunnelAddress.getPort());
@@ -146,7 +156,7 @@ public final class Gateway {
           relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint, logs, logSettings);
       Function<HttpRequest, CompletionStage<HttpResponse>> grpc = OpenShellPowerApiHandlerFactory.create(service, system);
       Function<HttpRequest, CompletionStage<HttpResponse>> http =
-          httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);
+          httpRoutes.routes().orElse(new WebSocketTunnel(system, admission, tunnelDrain).route()).handler(system);
       // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
       Function<HttpRequest, CompletionStage<HttpResponse>> uncompressedGrpc =
           request -> grpc.apply(request.removeHeader("grpc-accept-encoding"));
