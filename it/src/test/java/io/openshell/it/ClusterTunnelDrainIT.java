@@ -45,10 +45,10 @@ class ClusterTunnelDrainIT {
     int portA = InJvmGatewayNode.freePort();
     int portB = InJvmGatewayNode.freePort();
     String seeds = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
-    // The first seed forms the cluster, so A starts first; B joins it.
-    CompletableFuture<InJvmGatewayNode> first = CompletableFuture.supplyAsync(() -> start(dbUrl, portA, seeds, "a"));
+    // The first seed forms the cluster on its own; B joins it. One at a time: both apply the journal
+    // schema at start, and concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog.
+    a = start(dbUrl, portA, seeds, "a");
     b = start(dbUrl, portB, seeds, "b");
-    a = first.get(180, TimeUnit.SECONDS);
     supervisorSide = ActorSystem.create(Behaviors.empty(), "supervisor-side");
     client = OpenShellClient.create(GrpcClientSettings.connectToServiceAt("127.0.0.1", a.running().port(), supervisorSide)
         .withTls(false), supervisorSide);

@@ -19,7 +19,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * One clustered gateway node in the test's JVM: the real wiring ({@link Gateway#init}) with the config
  * Main builds for a cluster (minus exit-jvm: nodes share the JVM), on a shared PostgreSQL journal, with
  * a driver that runs nothing (the test plays or starts the supervisor). Several of these form a
- * cluster; for nodes as separate processes see {@link GatewayProcess}.
+ * cluster; for nodes as separate processes see {@link GatewayProcess}. Start them one after the other,
+ * the first seed first: each applies the journal schema, and concurrent CREATE TABLE IF NOT EXISTS can
+ * collide in PostgreSQL's catalog.
  */
 record InJvmGatewayNode(ActorSystem<Void> system, Gateway.Running running, JournalSchema schema) {
   /** Cluster members must share the actor system name. */
