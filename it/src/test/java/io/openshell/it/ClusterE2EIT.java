@@ -118,6 +118,18 @@ class ClusterE2EIT {
   void twentyConcurrentCreatesOfOneNameOverThreeNodesHaveExactlyOneWinner() throws Exception {
     List<GatewayClient> clients = new ArrayList<>();
     for (int i = 0; i < NODES; i++) clients.add(new GatewayClient(apiPorts[i]));
+    // Each client's connection is up before the race, so the race measures the name claims: on a loaded
+    // machine a first connection can be reset (pekko-io gives a new connection 5 s to be registered).
+    for (GatewayClient client : clients) {
+      Awaits.require(Duration.ofSeconds(60), "a first ListSandboxes answered", () -> {
+        try {
+          client.names();
+          return true;
+        } catch (IllegalStateException e) {
+          return false;
+        }
+      });
+    }
     ExecutorService pool = Executors.newFixedThreadPool(20);
     try {
       List<CompletableFuture<String>> creates = new ArrayList<>();
