@@ -24,6 +24,7 @@ import io.openshell.gateway.ssh.SshGatewayEndpoint;
 import io.openshell.gateway.ssh.SshSessions;
 import io.openshell.gateway.tunnel.SshTunnelServer;
 import io.openshell.gateway.tunnel.TunnelAdmission;
+import io.openshell.gateway.tunnel.TunnelDrain;
 import io.openshell.gateway.tunnel.TunnelLeases;
 import io.openshell.gateway.tls.GatewayTls;
 import io.openshell.gateway.tls.UserAuthorization;
@@ -38,6 +39,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
@@ -134,6 +136,14 @@ public final class Gateway {
     TunnelAdmission admission = new TunnelAdmission(system,
         TunnelAdmission.clusterBackend(system, sshSessions, relays, settings.sandboxes().askTimeout()),
         tunnelLeases, settings.tunnel(), settings.sandboxes().askTimeout());
+    ActorRef<TunnelDrain.Command> tunnelDrain = system.systemActorOf(TunnelDrain.create(), "tunnel-drain", Props.empty());
+    // After the listeners stopped accepting (service-unbind), open tunnels get the drain bound to finish,
+    // alongside the main port's open requests; the node's sandboxes stop only after that (service-stop).
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceRequestsDone(), "drain-tunnels",
+        () -> AskPattern.<TunnelDrain.Command, org.apache.pekko.Done>ask(tunnelDrain,
+            replyTo -> new TunnelDrain.Drain(settings.cluster().drainTimeout(), replyTo),
+            settings.cluster().drainTimeout().plusSeconds(5), system.scheduler()));
 
     HttpRoutes httpRoutes = new HttpRoutes(database, blocking);
     // Requests that arrive in the moment between bind and the entities' init wait for the latter.
@@ -168,7 +178,8 @@ public final class Gateway {
       // On SIGTERM the listener stops accepting, then open calls (relays among them) get this long.
       binding.addToCoordinatedShutdown(settings.cluster().drainTimeout(), system);
       return new Bound(binding, healthBinding);
-    }).thenCompose(bound -> SshTunnelServer.bind(system, admission, tls.enabled() ? java.util.Optional.of(tls.tunnelPort()) : java.util.Optional.empty()).thenApply(tunnel -> {
+    }).thenCompose(bound -> SshTunnelServer.bind(system, admission, tunnelDrain,
+        tls.enabled() ? java.util.Optional.of(tls.tunnelPort()) : java.util.Optional.empty()).thenApply(tunnel -> {
       // Tunnel connections may arrive from here on; the sandbox entities above are ready for them.
       InetSocketAddress tunnelAddress = tunnel.localAddress();
       system.log().info("SSH tunnel listening on {}:{} ({})", settings.tunnel().host(), tunnelAddress.getPort(),
@@ -185,7 +196,7 @@ public final class Gateway {
       // User RPCs need a user certificate; the check sits in front of the whole gRPC handler.
       Function<HttpRequest, CompletionStage<HttpResponse>> grpc = tls.userAuth() ? UserAuthorization.guard(service, system) : service;
       Function<HttpRequest, CompletionStage<HttpResponse>> http =
-          httpRoutes.routes().orElse(new WebSocketTunnel(system, admission).route()).handler(system);
+          httpRoutes.routes().orElse(new WebSocketTunnel(system, admission, tunnelDrain).route()).handler(system);
       @SuppressWarnings("unchecked")
       Function<HttpRequest, CompletionStage<HttpResponse>> both = ServiceHandler.concatOrNotFound(grpc, http);
       handler.complete(both);

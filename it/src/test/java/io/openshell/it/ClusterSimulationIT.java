@@ -22,7 +22,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -45,7 +44,6 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -62,14 +60,8 @@ class ClusterSimulationIT {
 
   @BeforeAll
   static void startThreeNodes() throws Exception {
-    Optional<Path> bin = PostgresServer.binaries();
-    if (bin.isEmpty()) {
-      String why = "CLUSTER SIMULATION SKIPPED: no PostgreSQL server is installed; install Debian's postgresql package";
-      System.err.println("!".repeat(100) + "\n" + why + "\n" + "!".repeat(100));
-      Assumptions.assumeTrue(false, why);
-    }
-    postgres = PostgresServer.start(bin.get());
-    DatabaseUrl db = DatabaseUrl.parse(postgres.createDatabase("openshell_sim"), Path.of("/tmp"));
+    postgres = PostgresServer.forSuite("CLUSTER SIMULATION");
+    DatabaseUrl db = DatabaseUrl.parse(postgres.createDatabase("openshell_sim").url(), Path.of("/tmp"));
     schema = JournalSchema.apply(db);
     int[] ports = {freePort(), freePort(), freePort()};
     String seeds = java.util.Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));

@@ -72,7 +72,11 @@ public record ClusterSettings(String host, int port, List<Seed> seeds, Duration 
   public Config pekkoConfig(String systemName) {
     Config config = ConfigFactory.empty()
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
-        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port));
+        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
+        // The drain (open requests and tunnels) runs in this phase: the phase must outlast it, or a
+        // drain-timeout above the phase's own timeout would be cut short.
+        .withValue("pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+            ConfigValueFactory.fromAnyRef(drainTimeout.plusSeconds(5).toMillis() + "ms"));
     if (clustered()) {
       config = config.withValue("pekko.cluster.seed-nodes",
           ConfigValueFactory.fromIterable(seeds.stream().map(s -> s.address(systemName)).toList()));

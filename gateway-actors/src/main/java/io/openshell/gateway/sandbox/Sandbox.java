@@ -274,6 +274,12 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   // The digest of the state's credential, computed once per incarnation.
   private String digestOf;
   private byte[] digest;
+  /**
+   * Driver calls whose result has not come back to this actor yet. A removed sandbox passivates only
+   * when this is zero: the result is piped to this very actor, and a stopped actor would drop it
+   * (the caller of a delete or create would then wait for its ask timeout).
+   */
+  private int driverCallsInFlight;
 
   private Sandbox(ActorContext<Command> context, TimerScheduler<Command> timers, String sandboxId,
       ActorRef<ClusterSharding.ShardCommand> shard, Dependencies dependencies) {
@@ -329,13 +335,20 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .onCommand(RelayClaimed.class, (state, cmd) -> Effect().reply(cmd.accepted(), false))
         .onCommand(PendingRelays.class, (state, cmd) -> Effect().reply(cmd.replyTo(), 0))
         // The driver's Deleted watch event may have removed the sandbox before the driver's own reply
-        // to the delete arrives: the client still gets its answer.
-        .onCommand(DriverDeleteFinished.class, (state, cmd) -> cmd.replyTo() == null || cmd.error() != null
-            ? replyIfAsked(cmd.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.INTERNAL, String.valueOf(cmd.error()))))
-            : Effect().reply(cmd.replyTo(), StatusReply.success(view(state))))
+        // to the delete arrives: the client still gets its answer (the actor waited for it, see
+        // passivateWhenDriverIdle).
+        .onCommand(DriverDeleteFinished.class, (state, cmd) -> {
+          driverCallFinished(state);
+          return cmd.replyTo() == null || cmd.error() != null
+              ? replyIfAsked(cmd.replyTo(), StatusReply.error(new SandboxProblem(Status.Code.INTERNAL, String.valueOf(cmd.error()))))
+              : Effect().reply(cmd.replyTo(), StatusReply.success(view(state)));
+        })
         // Deleted while the driver was still creating it.
-        .onCommand(DriverCreateFinished.class, (state, cmd) -> replyIfAsked(cmd.replyTo(),
-            StatusReply.error(new SandboxProblem(Status.Code.ABORTED, "sandbox was deleted while it was being created"))))
+        .onCommand(DriverCreateFinished.class, (state, cmd) -> {
+          driverCallFinished(state);
+          return replyIfAsked(cmd.replyTo(),
+              StatusReply.error(new SandboxProblem(Status.Code.ABORTED, "sandbox was deleted while it was being created")));
+        })
         .onAnyCommand(cmd -> Effect().noReply());
     builder.forAnyState()
         .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
@@ -401,6 +414,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .thenCompose(ok -> driver.createSandbox(CreateSandboxRequest.newBuilder().setSandbox(driverSandbox).build()))
         .toCompletableFuture()
         .orTimeout(dependencies.settings().driverCallTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    driverCallsInFlight++;
     context.pipeToSelf(call, (ok, failure) -> {
       if (failure == null) return new DriverCreateFinished(null, Status.Code.OK, replyTo);
       Status status = Status.fromThrowable(failure);
@@ -410,6 +424,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   }
 
   private ReplyEffect<Event, State> onDriverCreateFinished(State state, DriverCreateFinished result) {
+    driverCallFinished(state);
     if (result.replyTo() == null) {
       // A reconcile after restart: the driver refusing again is logged, the record stays.
       if (result.error() != null && result.code() != Status.Code.ALREADY_EXISTS) {
@@ -456,11 +471,13 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         .deleteSandbox(DeleteSandboxRequest.newBuilder().setSandboxId(sandboxId).build())
         .toCompletableFuture()
         .orTimeout(dependencies.settings().driverCallTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    driverCallsInFlight++;
     context.pipeToSelf(call, (ok, failure) -> new DriverDeleteFinished(
         failure == null ? null : describe(failure), replyTo));
   }
 
   private ReplyEffect<Event, State> onDriverDeleteFinished(State state, DriverDeleteFinished result) {
+    driverCallFinished(state);
     if (result.error() != null) {
       context.getLog().warn("driver failed to delete sandbox_id={}: {}", sandboxId, result.error());
       if (result.replyTo() == null) return Effect().noReply();
@@ -642,8 +659,17 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     // A session that connected while it was being deleted ends with it.
     closeLiveSession("sandbox deleted");
     live = null;
-    // Nothing is left to hold in memory: late messages recover the removed state and are answered.
-    passivate();
+    passivateWhenDriverIdle();
+  }
+
+  /** Nothing is left to hold in memory: late messages recover the removed state and are answered. */
+  private void passivateWhenDriverIdle() {
+    if (driverCallsInFlight == 0) passivate();
+  }
+
+  private void driverCallFinished(State state) {
+    driverCallsInFlight = Math.max(0, driverCallsInFlight - 1);
+    if (state.removed()) passivateWhenDriverIdle();
   }
 
   private ReplyEffect<Event, State> replyIfAsked(ActorRef<StatusReply<SandboxView>> replyTo, StatusReply<SandboxView> reply) {

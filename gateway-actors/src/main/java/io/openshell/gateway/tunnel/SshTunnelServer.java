@@ -3,12 +3,15 @@ package io.openshell.gateway.tunnel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -36,20 +39,23 @@ public final class SshTunnelServer {
   private final ActorSystem<?> system;
   private final TunnelAdmission admission;
   private final TunnelSettings settings;
+  private final ActorRef<TunnelDrain.Command> drain;
 
-  private SshTunnelServer(ActorSystem<?> system, TunnelAdmission admission) {
+  private SshTunnelServer(ActorSystem<?> system, TunnelAdmission admission, ActorRef<TunnelDrain.Command> drain) {
     this.system = system;
     this.admission = admission;
     this.settings = admission.settings();
+    this.drain = drain;
   }
 
   /**
    * Binds {@code ssh-tunnel.host:port} (port 0: a free one; the binding tells which), speaking TLS with
-   * engines from {@code tls} when given.
+   * engines from {@code tls} when given. Every connection registers with {@code drain}, which lets it
+   * finish (up to a bound) when the gateway leaves.
    */
   public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, TunnelAdmission admission,
-      Optional<Supplier<SSLEngine>> tls) {
-    SshTunnelServer server = new SshTunnelServer(system, admission);
+      ActorRef<TunnelDrain.Command> drain, Optional<Supplier<SSLEngine>> tls) {
+    SshTunnelServer server = new SshTunnelServer(system, admission, drain);
     TunnelSettings settings = admission.settings();
     // halfClose off (plaintext) / eager close (TLS): a client that closes its side ends the tunnel, as upstream's does.
     var connections = tls.isPresent()
@@ -69,9 +75,14 @@ public final class SshTunnelServer {
             .toMat(Sink.completionStageSink(toSandbox), Keep.left());
     Source<ByteString, NotUsed> outbound = Source.completionStageSource(toClient)
         .mapMaterializedValue(ignored -> NotUsed.getInstance());
+    // The kill switch is how a draining gateway closes a tunnel that outlived the drain bound.
     return Flow.fromSinkAndSourceCoupledMat(inbound, outbound, Keep.left())
-        .watchTermination((head, done) -> {
-          serve(head, done, toSandbox, toClient);
+        .viaMat(KillSwitches.single(), Keep.both())
+        .watchTermination((headAndSwitch, done) -> {
+          String connectionId = UUID.randomUUID().toString();
+          drain.tell(new TunnelDrain.Opened(connectionId, "connect", headAndSwitch.second()));
+          done.whenComplete((ok, failure) -> drain.tell(new TunnelDrain.Closed(connectionId)));
+          serve(headAndSwitch.first(), done, toSandbox, toClient);
           return NotUsed.getInstance();
         });
   }

@@ -2,8 +2,10 @@ package io.openshell.gateway.tunnel;
 
 import io.openshell.gateway.relay.RelayConnection;
 import java.util.Locale;
+import java.util.UUID;
 import org.apache.pekko.NotUsed;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -14,7 +16,9 @@ import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -29,10 +33,13 @@ import org.apache.pekko.util.ByteString;
 public final class WebSocketTunnel extends AllDirectives {
   private final ActorSystem<?> system;
   private final TunnelAdmission admission;
+  private final ActorRef<TunnelDrain.Command> drain;
 
-  public WebSocketTunnel(ActorSystem<?> system, TunnelAdmission admission) {
+  /** Every bridged tunnel registers with {@code drain}, which lets it finish (up to a bound) when the gateway leaves. */
+  public WebSocketTunnel(ActorSystem<?> system, TunnelAdmission admission, ActorRef<TunnelDrain.Command> drain) {
     this.system = system;
     this.admission = admission;
+    this.drain = drain;
   }
 
   public Route route() {
@@ -82,9 +89,15 @@ public final class WebSocketTunnel extends AllDirectives {
           .to(relay.sink());
       Source<Message, ?> toClient = relay.fromSupervisor().getSource().map(bytes -> (Message) BinaryMessage.create(bytes));
       return Flow.fromSinkAndSourceCoupled(toSandbox, toClient)
-          .watchTermination((notUsed, done) -> {
-            done.whenComplete((ok, failure) -> attempt.ended());
-            return notUsed;
+          .viaMat(KillSwitches.single(), Keep.right())
+          .watchTermination((killSwitch, done) -> {
+            String connectionId = UUID.randomUUID().toString();
+            drain.tell(new TunnelDrain.Opened(connectionId, "websocket", killSwitch));
+            done.whenComplete((ok, failure) -> {
+              attempt.ended();
+              drain.tell(new TunnelDrain.Closed(connectionId));
+            });
+            return NotUsed.getInstance();
           });
     });
     return upgrade.handleMessagesWith(bridge);

@@ -22,6 +22,13 @@ class ClusterSettingsTest {
   }
 
   @Test
+  void theShutdownPhaseThatDrainsOutlastsTheDrainTimeout() {
+    var config = new ClusterSettings("127.0.0.1", 0, List.of(), Duration.ofSeconds(60), Duration.ofSeconds(40))
+        .pekkoConfig("openshell-gateway");
+    assertEquals(Duration.ofSeconds(45), config.getDuration("pekko.coordinated-shutdown.phases.service-requests-done.timeout"));
+  }
+
+  @Test
   void noSeedsIsASingleNode() {
     assertFalse(new ClusterSettings("127.0.0.1", 0, ClusterSettings.parseSeeds(" "), Duration.ofSeconds(60), Duration.ofSeconds(10))
         .clustered());

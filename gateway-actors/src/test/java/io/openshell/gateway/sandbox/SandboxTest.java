@@ -16,7 +16,9 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
@@ -241,6 +243,77 @@ class SandboxTest {
     StatusReply<SandboxView> answer = reply.receiveMessage();
     assertTrue(answer.isSuccess(), "the client is answered whichever report comes first");
     assertTrue(answer.getValue().removed());
+  }
+
+  /**
+   * A sandbox under a stand-in for its shard that, like the real one, stops the entity when it asks to
+   * be passivated (a null shard, as elsewhere in this class, never stops it).
+   */
+  private ActorRef<Sandbox.Command> sandboxUnderStoppingShard() {
+    TestProbe<ActorRef<Sandbox.Command>> spawned = testKit.createTestProbe();
+    testKit.spawn(Behaviors.<ClusterSharding.ShardCommand>setup(shard -> {
+      spawned.getRef().tell(shard.spawn(Sandbox.create(id, shard.getSelf(), dependencies), "sandbox"));
+      return Behaviors.receive(ClusterSharding.ShardCommand.class)
+          .onMessage(ClusterSharding.Passivate.class, passivate -> {
+            shard.stop(passivate.entity());
+            return Behaviors.same();
+          })
+          .build();
+    }));
+    return spawned.receiveMessage();
+  }
+
+  private ScriptedDriver.Call createThenDelete(ActorRef<Sandbox.Command> sandbox, TestProbe<StatusReply<SandboxView>> deleted)
+      throws Exception {
+    TestProbe<StatusReply<SandboxView>> created = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), created.getRef()));
+    driver.nextCall().outcome().complete(null);
+    assertTrue(created.receiveMessage().isSuccess());
+    sandbox.tell(new Sandbox.Delete(deleted.getRef()));
+    ScriptedDriver.Call delete = driver.nextCall();
+    assertEquals("delete", delete.kind());
+    return delete;
+  }
+
+  @Test
+  void aDeletedWatchEventBeforeTheDriversReplyKeepsTheEntityUntilTheClientIsAnswered() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = sandboxUnderStoppingShard();
+    TestProbe<StatusReply<SandboxView>> deleted = testKit.createTestProbe();
+    ScriptedDriver.Call delete = createThenDelete(sandbox, deleted);
+    TestProbe<Done> ack = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.DriverDeleted(ack.getRef()));
+    ack.receiveMessage();
+    assertEquals("demo/" + id, releasedNames.poll(5, TimeUnit.SECONDS));
+
+    delete.outcome().complete(null);
+    // Well inside the 10 s ask a client would wait: the entity answers, then passivates.
+    StatusReply<SandboxView> answer = deleted.receiveMessage(Duration.ofSeconds(3));
+    assertTrue(answer.isSuccess(), String.valueOf(answer));
+    assertTrue(answer.getValue().removed());
+    testKit.createTestProbe().expectTerminated(sandbox, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void theDriversReplyBeforeTheDeletedWatchEventAnswersTheClientAndPassivates() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = sandboxUnderStoppingShard();
+    TestProbe<StatusReply<SandboxView>> deleted = testKit.createTestProbe();
+    ScriptedDriver.Call delete = createThenDelete(sandbox, deleted);
+    delete.outcome().complete(null);
+    StatusReply<SandboxView> answer = deleted.receiveMessage(Duration.ofSeconds(3));
+    assertTrue(answer.isSuccess(), String.valueOf(answer));
+    assertTrue(answer.getValue().removed());
+    assertEquals("demo/" + id, releasedNames.poll(5, TimeUnit.SECONDS));
+    testKit.createTestProbe().expectTerminated(sandbox, Duration.ofSeconds(5));
+
+    // The late watch event reaches a fresh incarnation (as sharding would start one), which recovers
+    // the removed record and acknowledges it without resurrecting anything.
+    ActorRef<Sandbox.Command> recovered = sandboxUnderStoppingShard();
+    TestProbe<Done> ack = testKit.createTestProbe();
+    recovered.tell(new Sandbox.DriverDeleted(ack.getRef()));
+    ack.receiveMessage();
+    TestProbe<StatusReply<SandboxView>> get = testKit.createTestProbe();
+    recovered.tell(new Sandbox.Get(get.getRef()));
+    assertEquals(Status.Code.NOT_FOUND, ((SandboxProblem) get.receiveMessage().getError()).code());
   }
 
   @Test

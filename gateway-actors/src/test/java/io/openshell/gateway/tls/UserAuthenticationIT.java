@@ -196,7 +196,7 @@ class UserAuthenticationIT {
     EchoSupervisor supervisor = null;
     try {
       String id = await(user.createSandbox(create("ssh-over-tls"))).getSandbox().getId();
-      supervisor = new EchoSupervisor(anonymous, gateway.system, id, EchoSupervisor.Mode.ECHO);
+      supervisor = new EchoSupervisor(anonymous, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
       awaitReady(user, "ssh-over-tls");
       CreateSshSessionResponse session = await(user.createSshSession(CreateSshSessionRequest.newBuilder().setSandboxId(id).build()));
       assertEquals("https", session.getGatewayScheme());
