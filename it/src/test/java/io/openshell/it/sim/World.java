@@ -279,10 +279,10 @@ final class World {
     } else if (step instanceof Step.RelayEnds e) {
       bridged(e.relay()).ifPresent(pair -> {
         if (e.clientSide()) {
-          if (!pair.open.closed) pair.open.toSupervisor.complete();
+          if (!pair.open.closed) completeQuietly(pair.open.toSupervisor);
           pair.open.closed = true;
         } else {
-          if (!pair.relay.closed) pair.relay.frames.complete();
+          if (!pair.relay.closed) completeQuietly(pair.relay.frames);
           pair.relay.closed = true;
         }
       });
@@ -304,6 +304,15 @@ final class World {
       restart();
     } else if (step instanceof Step.Together t) {
       for (Step part : t.steps()) act(part);
+    }
+  }
+
+  /** Ends one direction of a relay; the stream may already have ended (failed or cancelled) by itself. */
+  private static void completeQuietly(BoundedSourceQueue<?> queue) {
+    try {
+      queue.complete();
+    } catch (IllegalStateException alreadyEnded) {
+      // nothing left to end
     }
   }
 
@@ -639,8 +648,8 @@ final class World {
       }
     }
     for (Bridge bridge : bridges()) {
-      if (!bridge.open.closed && bridge.open.toSupervisor != null) bridge.open.toSupervisor.complete();
-      if (!bridge.relay.closed) bridge.relay.frames.complete();
+      if (!bridge.open.closed && bridge.open.toSupervisor != null) completeQuietly(bridge.open.toSupervisor);
+      if (!bridge.relay.closed) completeQuietly(bridge.relay.frames);
       bridge.open.closed = true;
       bridge.relay.closed = true;
     }
