@@ -82,6 +82,17 @@ class GatewaySimulationIT {
     assertTrue(failures.isEmpty(), String.join("\n\n", failures));
   }
 
+  @Test
+  void aHelloRefusedAfterTheSupervisorStoppedReadingEndsTheSessionWithoutACrash() throws Exception {
+    // Found by the simulation: the refusal failed a response stream the supervisor had already
+    // cancelled, and the session actor crashed on the queue's IllegalStateException.
+    Histories.History history = new Histories.History(-1, 1, false, List.of(
+        new Step.Delete(0), new Step.DriverFinishesDelete(0),
+        new Step.Together(List.of(new Step.Connect(0), new Step.OutboundDrops(0)))));
+    World.Verdict verdict = World.run(history, shared, scratch, SETTINGS, errors);
+    assertTrue(verdict.passed(), String.join("\n", verdict.violations()));
+  }
+
   private static String report(Histories.History history, World.Verdict verdict, int restartEvery) throws Exception {
     Histories.History minimal = Shrinker.shrink(history, candidate -> !World.run(candidate, shared, scratch, SETTINGS, errors).passed());
     World.Verdict minimalVerdict = World.run(minimal, shared, scratch, SETTINGS, errors);
