@@ -37,6 +37,9 @@ public final class Relays {
   public Opening open(String sandboxId, Duration sessionWait) {
     String channelId = UUID.randomUUID().toString();
     var sandbox = ClusterSharding.get(system).entityRefFor(Sandbox.ENTITY_KEY, sandboxId);
+    // Completed once OpenRelay has gone to the sandbox: an abandon sent before it would overtake the
+    // open, find nothing to cancel, and leave the open holding its slot with nobody waiting.
+    CompletableFuture<Void> sentToSandbox = new CompletableFuture<>();
     CompletionStage<RelayConnection> connection = AskPattern.<RelayBudget.Command, Boolean>ask(
             budget, RelayBudget.Acquire::new, Duration.ofSeconds(10), system.scheduler())
         .thenCompose(granted -> {
@@ -46,10 +49,14 @@ public final class Relays {
           }
           // The sandbox answers within sessionWait + claim timeout (+ its 2 s backstop).
           Duration patience = sessionWait.plus(settings.claimTimeout()).plus(Duration.ofSeconds(10));
-          return sandbox.<RelayConnection>askWithStatus(
+          CompletionStage<RelayConnection> answer = sandbox.<RelayConnection>askWithStatus(
                   replyTo -> new Sandbox.OpenRelay(channelId, sessionWait, replyTo), patience)
               .whenComplete((ok, failure) -> budget.tell(RelayBudget.Release.INSTANCE));
+          sentToSandbox.complete(null);
+          return answer;
         });
-    return new Opening(channelId, connection, () -> sandbox.tell(new Sandbox.AbandonRelay(channelId)));
+    // Refused by the budget: nothing was sent, so there is nothing to abandon.
+    return new Opening(channelId, connection,
+        () -> sentToSandbox.thenRun(() -> sandbox.tell(new Sandbox.AbandonRelay(channelId))));
   }
 }

@@ -374,7 +374,9 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
           return Effect().noReply();
         })
         .onCommand(AbandonRelay.class, (state, cmd) -> {
-          if (relays.remove(cmd.channelId()) != null) timers.cancel(cmd.channelId());
+          // The requester is gone, but its ask still waits and holds a slot of the node's relay
+          // budget until it is answered: answer it now, not when its patience runs out.
+          failRelay(cmd.channelId(), Status.Code.CANCELLED, "the client gave up on the relay");
           return Effect().noReply();
         })
         .onCommand(RelayDeadline.class, (state, cmd) -> {

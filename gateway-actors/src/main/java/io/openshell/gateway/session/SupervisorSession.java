@@ -133,7 +133,7 @@ public final class SupervisorSession {
           .onMessage(Inbound.class, this::onFirstMessage)
           .onMessage(StreamCompleted.class, done -> reject(Status.INVALID_ARGUMENT, "stream closed before hello"))
           .onMessage(StreamFailed.class, failed -> {
-            outbound.fail(failed.cause());
+            failOutbound(failed.cause());
             return Behaviors.stopped();
           })
           .onMessage(Close.class, close -> reject(Status.UNAVAILABLE, close.reason()))
@@ -313,6 +313,19 @@ public final class SupervisorSession {
       }
     }
 
+    /**
+     * Fails the response stream. The supervisor may have stopped reading first (the queue is then
+     * already done, and failing it throws): found by the gateway simulation, where a refused Hello
+     * after the supervisor's cancel crashed this actor.
+     */
+    private void failOutbound(Throwable cause) {
+      try {
+        outbound.fail(cause);
+      } catch (IllegalStateException alreadyEnded) {
+        // the supervisor's call ended first and took the queue with it
+      }
+    }
+
     private boolean offer(GatewayMessage message) {
       return outbound.offer(message) == QueueOfferResult.enqueued();
     }
@@ -332,7 +345,7 @@ public final class SupervisorSession {
     private Behavior<Command> reject(Status status, String message) {
       context.getLog().info("supervisor session rejected sandbox_id={} session_id={}: {} {}", sandboxId, sessionId,
           status.getCode(), message);
-      outbound.fail(new GrpcServiceException(status.withDescription(message)));
+      failOutbound(new GrpcServiceException(status.withDescription(message)));
       return Behaviors.stopped();
     }
   }

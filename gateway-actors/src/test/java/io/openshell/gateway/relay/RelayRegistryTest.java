@@ -178,10 +178,25 @@ class RelayRegistryTest {
     connect(session(testKit.createTestProbe()));
     TestProbe<StatusReply<RelayConnection>> client = open("c1");
     sandbox.tell(new Sandbox.AbandonRelay("c1"));
+    assertEquals(Status.Code.CANCELLED, problem(client.receiveMessage()).code());
     TestProbe<Boolean> accepted = testKit.createTestProbe();
     sandbox.tell(new Sandbox.RelayClaimed("c1", connection("c1"), accepted.getRef()));
     assertFalse(accepted.receiveMessage());
     client.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void anAbandonedOpenIsAnsweredAtOnceAndFreesItsSlot() {
+    // Found by the gateway simulation (seed 6): the abandoned open was never answered, so its ask held
+    // a slot of the node's relay budget until its own patience (session wait + claim + 10 s) ran out.
+    TestProbe<StatusReply<RelayConnection>> client = open("c1");
+    sandbox.tell(new Sandbox.AbandonRelay("c1"));
+    SandboxProblem problem = problem(client.receiveMessage());
+    assertEquals(Status.Code.CANCELLED, problem.code());
+    assertEquals("the client gave up on the relay", problem.getMessage());
+    TestProbe<Integer> pending = testKit.createTestProbe();
+    sandbox.tell(new Sandbox.PendingRelays(pending.getRef()));
+    assertEquals(0, pending.receiveMessage());
   }
 
   @Test
