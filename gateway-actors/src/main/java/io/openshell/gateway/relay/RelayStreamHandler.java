@@ -55,6 +55,7 @@ public final class RelayStreamHandler {
   private Source<RelayFrame, NotUsed> bridge(String channelId, Source<RelayFrame, NotUsed> frames) {
     // Supervisor -> client: data frames in order, empty ones skipped; any other frame ends this direction.
     CompletableFuture<ActorRef<Relay.Command>> claimedRelay = new CompletableFuture<>();
+    CompletableFuture<Done> inboundEnded = new CompletableFuture<>();
     Pair<UniqueKillSwitch, SourceRef<org.apache.pekko.util.ByteString>> inbound = frames
         .takeWhile(RelayFrame::hasData)
         .filter(frame -> !frame.getData().isEmpty())
@@ -64,7 +65,10 @@ public final class RelayStreamHandler {
         .viaMat(KillSwitches.single(), Keep.right())
         // When the supervisor's direction is over the relay actor has nothing left to close.
         .watchTermination((killSwitch, ended) -> {
-          ended.whenComplete((done, failure) -> claimedRelay.thenAccept(relay -> relay.tell(Relay.StreamEnded.INSTANCE)));
+          ended.whenComplete((done, failure) -> {
+            inboundEnded.complete(Done.getInstance());
+            claimedRelay.thenAccept(relay -> relay.tell(Relay.StreamEnded.INSTANCE));
+          });
           return killSwitch;
         })
         .toMat(StreamRefs.sourceRef(), Keep.both())
@@ -86,6 +90,10 @@ public final class RelayStreamHandler {
 
     return Source.completionStage(claimed)
         .flatMapConcat(done -> outbound.second())
+        // A client that stopped taking the supervisor's bytes is gone: end this direction with it. Otherwise a
+        // client whose connection broke (a reset CONNECT tunnel) left the supervisor's RelayStream open for
+        // good, and after max-concurrent-streams of them no relay could open on that supervisor's connection.
+        .merge(Source.completionStage(inboundEnded).flatMapConcat(ended -> Source.<org.apache.pekko.util.ByteString>empty()), true)
         .mapConcat(this::frames)
         .map(chunk -> RelayFrame.newBuilder().setData(ByteString.copyFrom(chunk.toArrayUnsafe())).build());
   }
