@@ -1,6 +1,5 @@
 package io.openshell.gateway.relay;
 
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.protocol.v1.RelayFrame;
@@ -59,7 +58,7 @@ public final class RelayStreamHandler {
     Pair<UniqueKillSwitch, SourceRef<org.apache.pekko.util.ByteString>> inbound = frames
         .takeWhile(RelayFrame::hasData)
         .filter(frame -> !frame.getData().isEmpty())
-        .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        .map(frame -> RelayBytes.fromFrameData(frame.getData()))
         // A supervisor may send frames up to the gRPC message limit; a stream ref element must be small.
         .mapConcat(RelayConnection::elements)
         .viaMat(KillSwitches.single(), Keep.right())
@@ -95,7 +94,7 @@ public final class RelayStreamHandler {
         // good, and after max-concurrent-streams of them no relay could open on that supervisor's connection.
         .merge(Source.completionStage(inboundEnded).flatMapConcat(ended -> Source.<org.apache.pekko.util.ByteString>empty()), true)
         .mapConcat(this::frames)
-        .map(chunk -> RelayFrame.newBuilder().setData(ByteString.copyFrom(chunk.toArrayUnsafe())).build());
+        .map(chunk -> RelayFrame.newBuilder().setData(RelayBytes.toFrameData(chunk)).build());
   }
 
   private CompletionStage<Done> claim(ActorRef<Relay.Command> relay, SourceRef<org.apache.pekko.util.ByteString> fromSupervisor,
