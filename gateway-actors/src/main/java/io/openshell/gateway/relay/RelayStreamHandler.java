@@ -64,10 +64,11 @@ public final class RelayStreamHandler {
         .viaMat(KillSwitches.single(), Keep.right())
         // When the supervisor's direction is over the relay actor has nothing left to close.
         .watchTermination((killSwitch, ended) -> {
-          ended.whenComplete((done, failure) -> {
+          // Only a claimed relay couples its directions: a refused claim must reach the supervisor as its error.
+          ended.whenComplete((done, failure) -> claimedRelay.thenAccept(relay -> {
             inboundEnded.complete(Done.getInstance());
-            claimedRelay.thenAccept(relay -> relay.tell(Relay.StreamEnded.INSTANCE));
-          });
+            relay.tell(Relay.StreamEnded.INSTANCE);
+          }));
           return killSwitch;
         })
         .toMat(StreamRefs.sourceRef(), Keep.both())
