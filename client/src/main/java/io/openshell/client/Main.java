@@ -9,15 +9,33 @@ import io.openshell.client.sandbox.SandboxCommand;
 import io.openshell.client.sshproxy.SshProxyMain;
 import io.openshell.client.vm.VmCommand;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code openshell}: drive sandboxes on an OpenShell gateway. */
 @Command(name = "openshell", mixinStandardHelpOptions = true, version = "openshell 0.1.0",
     description = "Create and use sandboxes for AI agents on an OpenShell gateway.",
-    subcommands = {StatusCommand.class, GatewayCommand.class, SandboxCommand.class, ForwardCommand.class, LogsCommand.class, VmCommand.class},
     footer = {"", "openshell ssh-proxy (ssh's ProxyCommand) is described by 'openshell ssh-proxy --help'."})
 public final class Main implements Runnable {
+  /**
+   * The top-level commands, in help order. Registered lazily (see {@link #run}): picocli reflects over every
+   * command it is given, and its own classes are Java 5 bytecode that class-data sharing cannot archive, so
+   * building the whole tree costs every short command (such as {@code status}) a large share of its start-up.
+   */
+  private static final Map<String, Class<?>> COMMANDS = commands();
+
+  private static Map<String, Class<?>> commands() {
+    Map<String, Class<?>> commands = new LinkedHashMap<>();
+    commands.put("status", StatusCommand.class);
+    commands.put("gateway", GatewayCommand.class);
+    commands.put("sandbox", SandboxCommand.class);
+    commands.put("forward", ForwardCommand.class);
+    commands.put("logs", LogsCommand.class);
+    commands.put("vm", VmCommand.class);
+    return java.util.Collections.unmodifiableMap(commands);
+  }
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -41,6 +59,10 @@ public final class Main implements Runnable {
   /** Runs one command line with the given environment and streams; returns the exit code. */
   public static int run(String[] args, Environment environment, PrintWriter out, PrintWriter err) {
     CommandLine commandLine = new CommandLine(new Main(), new Factory(environment));
+    // Only the command the line names; all of them when it names none (help, usage, "did you mean").
+    Class<?> named = args.length > 0 ? COMMANDS.get(args[0]) : null;
+    if (named != null) commandLine.addSubcommand(args[0], named);
+    else COMMANDS.forEach(commandLine::addSubcommand);
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {

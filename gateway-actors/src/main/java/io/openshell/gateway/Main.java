@@ -22,6 +22,14 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // CompletableFuture runs every async stage on a new thread when the JDK's common pool has parallelism 1
+    // (as on 2 cores), and the CompletionStages Pekko's asks return (Scala's future converters) run even
+    // thenApply as an async stage: a profile of relay opens showed about seven thread starts per open in the
+    // gateway and one in the supervisor. Two pool threads instead, unless set explicitly.
+    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null
+        && Runtime.getRuntime().availableProcessors() <= 2) {
+      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");
+    }
     GatewayFlags flags = new GatewayFlags();
     CommandLine commandLine = new CommandLine(flags);
     Config overrides;

@@ -63,8 +63,10 @@ class ExecBenchmark {
       assertEquals(0, outcome.exitCode(), outcome.toString());
     }
     java.util.Arrays.sort(micros);
-    System.out.printf(Locale.ROOT, "BENCH exec-true runs=%d p50=%.1fms p99=%.1fms max=%.1fms%n", runs,
-        micros[runs / 2] / 1000.0, micros[runs * 99 / 100] / 1000.0, micros[runs - 1] / 1000.0);
+    double p50 = micros[runs / 2] / 1000.0;
+    BenchmarkRow.record("20-exec-true", "`ExecSandbox true` round trip (300 sequential after 30 warm-up, real gateway process and supervisor)",
+        "p50 ≤ 50 ms", String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", p50, micros[runs * 99 / 100] / 1000.0, micros[runs - 1] / 1000.0),
+        "", BenchmarkRow.Verdict.of(p50 <= 50));
   }
 
   /**
@@ -77,9 +79,9 @@ class ExecBenchmark {
     long baseline = LiveHeap.bytesAfterFullGc(gateway.process.pid());
     long smallPeak = slowRead(64L << 20);
     long largePeak = slowRead(256L << 20);
-    System.out.printf(Locale.ROOT,
-        "BENCH exec-slow-reader rate=24MiB/s heap-baseline=%.1fMiB peak-64MiB=%.1fMiB peak-256MiB=%.1fMiB%n",
-        baseline / 1048576.0, smallPeak / 1048576.0, largePeak / 1048576.0);
+    BenchmarkRow.record("21-exec-slow-reader", "gateway live heap while a client reads `head -c N /dev/zero` at 24 MiB/s",
+        "does not grow with N", String.format(Locale.ROOT, "peak %.1f MiB for N = 64 MiB, %.1f MiB for N = 256 MiB", smallPeak / 1048576.0, largePeak / 1048576.0),
+        String.format(Locale.ROOT, "%.1f MiB before", baseline / 1048576.0), BenchmarkRow.Verdict.of(largePeak - smallPeak < (24L << 20)));
     assertTrue(largePeak - smallPeak < (24L << 20),
         "gateway heap grew with the output: " + (smallPeak >> 20) + " MiB for 64 MiB, " + (largePeak >> 20) + " MiB for 256 MiB");
   }

@@ -27,9 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Relay figures for docs/benchmarks.md (run: {@code mvn -B -Pbench -pl it -am verify -DskipTests=false
- * -Dit.test=RelayBenchmark}). The gateway wiring runs in this JVM (where the tunnel and exec consume
- * relays too); the supervisor is the real supervisor jar in its own JVM; bytes end in a counting sink on
+ * Relay figures for docs/benchmarks.md (run: {@code bench/run -Dit.test=RelayBenchmark}). The gateway
+ * wiring runs in this JVM (where the tunnel and exec consume relays too); the supervisor is the real supervisor jar in its own JVM; bytes end in a counting sink on
  * a Unix socket. The baseline is a socat chain with the same two process hops, measured in the same run.
  */
 class RelayBenchmark {
@@ -42,7 +41,6 @@ class RelayBenchmark {
   private static CountingSink sink;
   private static Process supervisor;
   private static String sandboxId;
-  private static final List<String> results = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -76,10 +74,6 @@ class RelayBenchmark {
     supervisor.waitFor(20, TimeUnit.SECONDS);
     sink.close();
     gateway.close();
-    Path report = Path.of("target", "benchmarks", "relay.md");
-    Files.createDirectories(report.getParent());
-    Files.write(report, results);
-    results.forEach(System.out::println);
   }
 
   private static SandboxPhase phase() {
@@ -161,8 +155,11 @@ class RelayBenchmark {
       }
       double relayMiBs = 512 / median(relay);
       double socatMiBs = 512 / median(socat);
-      results.add(String.format(Locale.ROOT, "| relay bulk, client → supervisor → Unix socket (512 MiB, median of 3) | %.0f MiB/s | socat chain %.0f MiB/s | %.2f× socat (goal ≥ 0.8×) |",
-          relayMiBs, socatMiBs, relayMiBs / socatMiBs));
+      double ratio = relayMiBs / socatMiBs;
+      String figure = String.format(Locale.ROOT, "%.0f MiB/s (%.2f× socat)", relayMiBs, ratio);
+      BenchmarkRow.record("10-relay-bulk", "relay bulk, client → supervisor → Unix socket (512 MiB after 256 MiB warm-up, median of 3)",
+          "≥ 0.8× socat", figure, String.format(Locale.ROOT, "socat chain of the same hops %.0f MiB/s", socatMiBs),
+          BenchmarkRow.Verdict.of(ratio >= 0.8));
     } finally {
       first.destroy();
       second.destroy();
@@ -180,8 +177,9 @@ class RelayBenchmark {
       close(relay);
     }
     Arrays.sort(millis);
-    results.add(String.format(Locale.ROOT, "| relay open with a live session (1,000 sequential, claimed by the real supervisor) | p50 %.2f ms, p99 %.2f ms | | goal p50 ≤ 5 ms, p99 ≤ 20 ms |",
-        millis[499], millis[989]));
+    String figure = String.format(Locale.ROOT, "p50 %.2f ms, p99 %.2f ms", millis[499], millis[989]);
+    BenchmarkRow.record("11-relay-open", "relay open with a live session (1,000 sequential after 100 warm-up, each claimed by the real supervisor)",
+        "p50 ≤ 5 ms, p99 ≤ 20 ms", figure, "", BenchmarkRow.Verdict.of(millis[499] <= 5 && millis[989] <= 20));
   }
 
   @Test
@@ -207,8 +205,9 @@ class RelayBenchmark {
       control.first().complete();
     }
     Arrays.sort(millis);
-    results.add(String.format(Locale.ROOT, "| session registration → RelayOpen for a waiting open (50 runs, SessionAccepted to RelayOpen at the supervisor) | p50 %.2f ms, max %.2f ms | | goal ≤ 10 ms |",
-        millis[24], millis[49]));
+    String figure = String.format(Locale.ROOT, "p50 %.2f ms, max %.2f ms", millis[24], millis[49]);
+    BenchmarkRow.record("12-relay-waiting-open", "session registration → RelayOpen for an open that was waiting (50 runs, SessionAccepted to RelayOpen at the supervisor)",
+        "≤ 10 ms", figure, "", BenchmarkRow.Verdict.of(millis[24] <= 10));
   }
 
   private static void close(RelayConnection relay) {

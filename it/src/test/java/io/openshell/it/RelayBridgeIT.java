@@ -125,9 +125,11 @@ class RelayBridgeIT {
     int relays = 1000;
     int size = 64 * 1024;
     // Opens go 16 at a time (the per-sandbox cap counts relays not yet claimed); all 1,000 stay bridged.
+    long started = System.nanoTime();
     List<RelayConnection> connections = Source.range(1, relays)
         .mapAsync(16, i -> open(id))
         .runWith(Sink.seq(), gateway.system).toCompletableFuture().get(300, TimeUnit.SECONDS);
+    double openSeconds = (System.nanoTime() - started) / 1e9;
     assertEquals(relays, connections.size());
     List<CompletableFuture<Boolean>> checks = new ArrayList<>();
     for (int i = 0; i < relays; i++) {
@@ -138,6 +140,10 @@ class RelayBridgeIT {
     }
     int intact = 0;
     for (var check : checks) if (check.get(300, TimeUnit.SECONDS)) intact++;
+    double echoSeconds = (System.nanoTime() - started) / 1e9 - openSeconds;
+    BenchmarkRow.record("13-relay-concurrent", "concurrent relays on one supervisor session (in-JVM gateway and RelayBridge, Unix echo peer), each echoing 64 KiB",
+        "≥ 1,000 with bytes intact", String.format(java.util.Locale.ROOT, "%,d of %,d intact (sha256); opened in %.1f s, all echoed %.1f s later",
+            intact, relays, openSeconds, echoSeconds), "", BenchmarkRow.Verdict.of(intact == relays && relays >= 1000));
     assertEquals(relays, intact);
   }
 

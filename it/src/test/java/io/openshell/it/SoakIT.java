@@ -25,11 +25,15 @@ import org.junit.jupiter.api.Test;
  * Soak: many relay open/close cycles through the CONNECT tunnel (each reaches the sandbox's SSH daemon
  * and reads its banner) and many ExecSandbox calls, against a real gateway process and a real
  * supervisor. Threads and open descriptors of both processes must come back to where they were; the
- * gateway's live heap is reported. CI runs {@code soak.cycles} = 200 of each; the benchmark profile's
+ * gateway's live heap is reported. CI runs {@code soak.cycles} = 300 of each; the benchmark profile's
  * long form is {@code -Dsoak.cycles=1000}.
  */
 class SoakIT {
-  private static final int CYCLES = Integer.getInteger("soak.cycles", 200);
+  /**
+   * More relays than the 256 concurrent streams one supervisor connection may hold: a relay that leaves its
+   * RelayStream open (as reset tunnels did) fails the CI form too, not only the long one.
+   */
+  private static final int CYCLES = Integer.getInteger("soak.cycles", 300);
   /** Pools may keep a thread or two more or fewer from one moment to the next; a leak grows per cycle. */
   private static final int THREAD_SLACK = 6;
   private static final int FD_SLACK = 6;
@@ -100,6 +104,16 @@ class SoakIT {
     return LiveHeap.bytesAfterFullGc(gateway.process.pid()) / (1024.0 * 1024.0);
   }
 
+  /** A cycle that failed outright is a soak result too: the summary table says which one and why. */
+  private static void recordBrokenCycle(String kind, int cycle, Throwable failure, Usage gatewayBefore, long supervisor) {
+    String message = String.valueOf(failure.getMessage()).lines().filter(line -> !line.isBlank()).findFirst().orElse("");
+    BenchmarkRow.record("50-soak", String.format(Locale.ROOT, "soak: %,d relay open/close cycles through the CONNECT tunnel, then %,d `ExecSandbox true`",
+            CYCLES, CYCLES),
+        "every cycle succeeds; threads and fds flat", String.format(Locale.ROOT, "%s cycle %d (after 30 warm-up) failed: %s; gateway %s, supervisor %s",
+            kind, cycle + 1, message, Usage.of(gateway.process.pid()), Usage.of(supervisor)),
+        "before: gateway " + gatewayBefore, BenchmarkRow.Verdict.MISSED);
+  }
+
   @Test
   void relayAndExecCyclesLeaveThreadsAndDescriptorsWhereTheyWere() throws Exception {
     CreateSshSessionResponse session = client.sshSession(sandbox.getId());
@@ -114,10 +128,21 @@ class SoakIT {
     double heapBefore = gatewayLiveHeapMiB();
 
     Instant started = Instant.now();
-    for (int i = 0; i < CYCLES; i++) tunnelCycle(session);
+    int cycle = 0;
+    try {
+      for (; cycle < CYCLES; cycle++) tunnelCycle(session);
+    } catch (AssertionError | IOException e) {
+      recordBrokenCycle("relay open/close", cycle, e, gatewayBefore, supervisor);
+      throw e;
+    }
     Duration relays = Duration.between(started, Instant.now());
     started = Instant.now();
-    for (int i = 0; i < CYCLES; i++) execCycle();
+    try {
+      for (cycle = 0; cycle < CYCLES; cycle++) execCycle();
+    } catch (AssertionError e) {
+      recordBrokenCycle("exec", cycle, e, gatewayBefore, supervisor);
+      throw e;
+    }
     Duration execs = Duration.between(started, Instant.now());
 
     // Closing is asynchronous (the last relay's actors, idle pool threads retiring after 60 s).
@@ -131,9 +156,13 @@ class SoakIT {
         CYCLES, relays.toMillis(), CYCLES, execs.toMillis(), gatewayBefore, gatewayAfter, heapBefore, heapAfter,
         supervisorBefore, supervisorAfter);
     System.out.println(report);
-    Path out = Path.of("target", "benchmarks", "soak.md");
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, report + "\n");
+    BenchmarkRow.record("50-soak", String.format(Locale.ROOT,
+            "soak: %,d relay open/close cycles through the CONNECT tunnel (%.1f s), then %,d `ExecSandbox true` (%.1f s), after 30 warm-up each",
+            CYCLES, relays.toMillis() / 1000.0, CYCLES, execs.toMillis() / 1000.0),
+        "gateway and supervisor threads and fds flat (within " + THREAD_SLACK + ")",
+        String.format(Locale.ROOT, "gateway %s, live heap %.1f MiB; supervisor %s", gatewayAfter, heapAfter, supervisorAfter),
+        String.format(Locale.ROOT, "before: gateway %s, live heap %.1f MiB; supervisor %s", gatewayBefore, heapBefore, supervisorBefore),
+        BenchmarkRow.Verdict.of(flat));
     assertTrue(flat, "threads or descriptors grew: " + report);
   }
 }

@@ -1,19 +1,15 @@
 package io.openshell.client.sshsession;
 
 import io.grpc.CallOptions;
-import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.openshell.client.connection.CliException;
 import io.openshell.client.connection.Environment;
-import io.openshell.client.connection.GatewayTls;
+import io.openshell.client.connection.PlainGrpcChannels;
 import io.openshell.protocol.v1.CreateSshSessionRequest;
 import io.openshell.protocol.v1.CreateSshSessionResponse;
 import io.openshell.protocol.v1.GetSandboxRequest;
@@ -46,10 +42,7 @@ public final class GrpcSshSessionMinter implements SshSessions.Minter {
   @Override
   public SshSession mint(String endpoint, String sandboxName) {
     URI uri = parse(endpoint);
-    boolean tls = "https".equals(uri.getScheme());
-    ChannelCredentials credentials = tls ? tlsCredentials(GatewayTls.forEndpoint(endpoint, environment)) : InsecureChannelCredentials.create();
-    int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress(uri.getHost(), port, credentials).build();
+    ManagedChannel channel = PlainGrpcChannels.open(endpoint, environment);
     try {
       Sandbox sandbox = ClientCalls.blockingUnaryCall(channel, GET_SANDBOX, options(),
           GetSandboxRequest.newBuilder().setName(sandboxName).build()).getSandbox();
@@ -61,20 +54,6 @@ public final class GrpcSshSessionMinter implements SshSessions.Minter {
       throw describe(e.getStatus(), endpoint, sandboxName);
     } finally {
       channel.shutdownNow();
-    }
-  }
-
-  /** The gateway's CA and the user certificate, read by grpc-java from the PEM files; JDK defaults without files. */
-  private static ChannelCredentials tlsCredentials(java.util.Optional<GatewayTls> files) {
-    if (files.isEmpty()) return TlsChannelCredentials.create();
-    try {
-      TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(files.get().ca().toFile());
-      if (files.get().cert().isPresent() && files.get().key().isPresent()) {
-        builder.keyManager(files.get().cert().get().toFile(), files.get().key().get().toFile());
-      }
-      return builder.build();
-    } catch (java.io.IOException e) {
-      throw new CliException("cannot read the TLS files " + files.get() + ": " + e.getMessage());
     }
   }
 

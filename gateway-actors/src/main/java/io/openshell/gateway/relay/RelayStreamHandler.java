@@ -1,6 +1,5 @@
 package io.openshell.gateway.relay;
 
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.openshell.gateway.sandbox.SandboxProblem;
 import io.openshell.gateway.sandbox.SupervisorCredential;
@@ -82,16 +81,21 @@ public final class RelayStreamHandler {
   private Source<RelayFrame, NotUsed> bridge(String channelId, byte[] presented, Source<RelayFrame, NotUsed> frames) {
     // Supervisor -> client: data frames in order, empty ones skipped; any other frame ends this direction.
     CompletableFuture<ActorRef<Relay.Command>> claimedRelay = new CompletableFuture<>();
+    CompletableFuture<Done> inboundEnded = new CompletableFuture<>();
     Pair<UniqueKillSwitch, SourceRef<org.apache.pekko.util.ByteString>> inbound = frames
         .takeWhile(RelayFrame::hasData)
         .filter(frame -> !frame.getData().isEmpty())
-        .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        .map(frame -> RelayBytes.fromFrameData(frame.getData()))
         // A supervisor may send frames up to the gRPC message limit; a stream ref element must be small.
         .mapConcat(RelayConnection::elements)
         .viaMat(KillSwitches.single(), Keep.right())
         // When the supervisor's direction is over the relay actor has nothing left to close.
         .watchTermination((killSwitch, ended) -> {
-          ended.whenComplete((done, failure) -> claimedRelay.thenAccept(relay -> relay.tell(Relay.StreamEnded.INSTANCE)));
+          // Only a claimed relay couples its directions: a refused claim must reach the supervisor as its error.
+          ended.whenComplete((done, failure) -> claimedRelay.thenAccept(relay -> {
+            inboundEnded.complete(Done.getInstance());
+            relay.tell(Relay.StreamEnded.INSTANCE);
+          }));
           return killSwitch;
         })
         .toMat(StreamRefs.sourceRef(), Keep.both())
@@ -122,8 +126,12 @@ public final class RelayStreamHandler {
 
     return Source.completionStage(claimed)
         .flatMapConcat(done -> outbound.second())
+        // A client that stopped taking the supervisor's bytes is gone: end this direction with it. Otherwise a
+        // client whose connection broke (a reset CONNECT tunnel) left the supervisor's RelayStream open for
+        // good, and after max-concurrent-streams of them no relay could open on that supervisor's connection.
+        .merge(Source.completionStage(inboundEnded).flatMapConcat(ended -> Source.<org.apache.pekko.util.ByteString>empty()), true)
         .mapConcat(this::frames)
-        .map(chunk -> RelayFrame.newBuilder().setData(ByteString.copyFrom(chunk.toArrayUnsafe())).build());
+        .map(chunk -> RelayFrame.newBuilder().setData(RelayBytes.toFrameData(chunk)).build());
   }
 
   private CompletionStage<Done> claim(ActorRef<Relay.Command> relay, SourceRef<org.apache.pekko.util.ByteString> fromSupervisor,

@@ -1,6 +1,5 @@
 package io.openshell.supervisor.relay;
 
-import com.google.protobuf.ByteString;
 import io.openshell.protocol.v1.OpenShellClient;
 import io.openshell.protocol.v1.RelayFrame;
 import io.openshell.protocol.v1.RelayInit;
@@ -95,13 +94,13 @@ public final class RelayBridge {
       SocketChannel socket, int frameSize, ActorRef<Report> session) {
     RelayFrame init = RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channelId)).build();
     var toGateway = StreamConverters.fromInputStream(() -> UnixSocketStreams.input(socket), frameSize)
-        .map(bytes -> RelayFrame.newBuilder().setData(ByteString.copyFrom(bytes.toArrayUnsafe())).build())
+        .map(bytes -> RelayFrame.newBuilder().setData(RelayBytes.toFrameData(bytes)).build())
         .viaMat(KillSwitches.single(), Keep.right());
     var request = Source.single(init).concatMat(toGateway, Keep.right()).preMaterialize(context.getSystem());
     UniqueKillSwitch killSwitch = request.first();
     CompletionStage<?> done = client.relayStream(request.second())
         .takeWhile(RelayFrame::hasData)
-        .map(frame -> org.apache.pekko.util.ByteString.fromArrayUnsafe(frame.getData().toByteArray()))
+        .map(frame -> RelayBytes.fromFrameData(frame.getData()))
         .runWith(StreamConverters.fromOutputStream(() -> UnixSocketStreams.output(socket), true), context.getSystem());
     emit(NetworkActivities.relayOpen(channelId));
     context.pipeToSelf(done, (ok, failure) -> new Finished(failure));
