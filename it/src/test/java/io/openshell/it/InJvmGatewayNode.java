@@ -34,7 +34,7 @@ record InJvmGatewayNode(ActorSystem<Void> system, Gateway.Running running, Journ
   static InJvmGatewayNode start(String dbUrl, int clusterPort, String seeds, String name, String extraConfig) throws Exception {
     Path state = Files.createTempDirectory("openshell-node-" + name);
     Config overrides = ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString(
-        "openshell.gateway { port = 0\n db-url = \"" + dbUrl + "\"\n state-dir = \"" + state + "\"\n cluster { seeds = \""
+        "openshell.gateway { port = 0\n disable-tls = true\n db-url = \"" + dbUrl + "\"\n state-dir = \"" + state + "\"\n cluster { seeds = \""
             + seeds + "\"\n port = " + clusterPort + " } }"));
     GatewaySettings settings = GatewaySettings.fromConfig(overrides.withFallback(ConfigFactory.load()));
     DatabaseUrl db = DatabaseUrl.parse(settings.dbUrl(), settings.stateDir());

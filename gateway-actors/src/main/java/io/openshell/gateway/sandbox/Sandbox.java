@@ -54,6 +54,14 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   public record Create(String name, byte[] spec, ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
 
+  /**
+   * Sharding's stop message (passivation, hand-off). A passivation asked for by an empty entity (an
+   * unknown id was looked up) can reach it after a Create that was already queued: the entity then
+   * stops only once its own driver calls have answered, or their results (and the client's reply)
+   * would be dead letters.
+   */
+  public enum Stop implements Command { INSTANCE }
+
   public record Get(ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
 
   public record Delete(ActorRef<StatusReply<SandboxView>> replyTo) implements Command {}
@@ -242,7 +250,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
 
   public static void init(ActorSystem<?> system, Dependencies dependencies) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-        entityContext -> create(entityContext.getEntityId(), entityContext.getShard(), dependencies)));
+        entityContext -> create(entityContext.getEntityId(), entityContext.getShard(), dependencies))
+        .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(String sandboxId, ActorRef<ClusterSharding.ShardCommand> shard,
@@ -280,6 +289,8 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
    * (the caller of a delete or create would then wait for its ask timeout).
    */
   private int driverCallsInFlight;
+  /** Sharding asked this entity to stop while driver calls were in flight: stop when they have answered. */
+  private boolean stopWhenDriverIdle;
 
   private Sandbox(ActorContext<Command> context, TimerScheduler<Command> timers, String sandboxId,
       ActorRef<ClusterSharding.ShardCommand> shard, Dependencies dependencies) {
@@ -316,6 +327,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     var builder = newCommandHandlerWithReplyBuilder();
     builder.forState(state -> !state.exists())
+        .onCommand(Stop.class, this::onStop)
         .onCommand(Create.class, this::onCreate)
         // Lookups of unknown ids must not leave an idle actor behind (entities are never passivated
         // for idleness because they hold live sessions), so the empty entity asks to be passivated.
@@ -351,6 +363,7 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
         })
         .onAnyCommand(cmd -> Effect().noReply());
     builder.forAnyState()
+        .onCommand(Stop.class, this::onStop)
         .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
             StatusReply.error(new SandboxProblem(Status.Code.ALREADY_EXISTS, "sandbox '" + cmd.name() + "' already exists"))))
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(view(state))))
@@ -669,8 +682,16 @@ public final class Sandbox extends EventSourcedBehaviorWithEnforcedReplies<Sandb
     if (driverCallsInFlight == 0) passivate();
   }
 
+  private ReplyEffect<Event, State> onStop(State state, Stop stop) {
+    if (driverCallsInFlight == 0) return Effect().stop().thenNoReply();
+    stopWhenDriverIdle = true;
+    return Effect().noReply();
+  }
+
   private void driverCallFinished(State state) {
     driverCallsInFlight = Math.max(0, driverCallsInFlight - 1);
+    // Processed after the command that finished the call, so its reply has gone out first.
+    if (stopWhenDriverIdle && driverCallsInFlight == 0) context.getSelf().tell(Stop.INSTANCE);
     if (state.removed()) passivateWhenDriverIdle();
   }
 

@@ -263,6 +263,43 @@ class SandboxTest {
     return spawned.receiveMessage();
   }
 
+  /**
+   * A sandbox under a stand-in for its shard that stops it the way sharding does with the entity's
+   * stop message: it sends {@link Sandbox.Stop} and waits for the entity to stop itself.
+   */
+  private ActorRef<Sandbox.Command> sandboxUnderStopMessageShard() {
+    TestProbe<ActorRef<Sandbox.Command>> spawned = testKit.createTestProbe();
+    testKit.spawn(Behaviors.<ClusterSharding.ShardCommand>setup(shard -> {
+      spawned.getRef().tell(shard.spawn(Sandbox.create(id, shard.getSelf(), dependencies), "sandbox"));
+      return Behaviors.receive(ClusterSharding.ShardCommand.class)
+          .onMessage(ClusterSharding.Passivate.class, passivate -> {
+            @SuppressWarnings("unchecked")
+            ActorRef<Sandbox.Command> entity = (ActorRef<Sandbox.Command>) passivate.entity();
+            entity.tell(Sandbox.Stop.INSTANCE);
+            return Behaviors.same();
+          })
+          .build();
+    }));
+    return spawned.receiveMessage();
+  }
+
+  @Test
+  void aLookupsPassivationThatReachesTheEntityAfterAQueuedCreateStillAnswersTheCreator() throws Exception {
+    ActorRef<Sandbox.Command> sandbox = sandboxUnderStopMessageShard();
+    TestProbe<StatusReply<SandboxView>> looked = testKit.createTestProbe();
+    TestProbe<StatusReply<SandboxView>> created = testKit.createTestProbe();
+    // GetSandbox by name finds the claimed name before the entity has its Create: the empty entity
+    // answers NOT_FOUND and asks to be passivated; the stop message arrives behind the Create.
+    sandbox.tell(new Sandbox.Get(looked.getRef()));
+    sandbox.tell(new Sandbox.Create("demo", SandboxSpec.getDefaultInstance().toByteArray(), created.getRef()));
+    assertEquals(Status.Code.NOT_FOUND, ((SandboxProblem) looked.receiveMessage().getError()).code());
+    ScriptedDriver.Call create = driver.nextCall();
+    create.outcome().complete(null);
+    StatusReply<SandboxView> answer = created.receiveMessage(Duration.ofSeconds(5));
+    assertTrue(answer.isSuccess(), String.valueOf(answer));
+    testKit.createTestProbe().expectTerminated(sandbox, Duration.ofSeconds(5));
+  }
+
   private ScriptedDriver.Call createThenDelete(ActorRef<Sandbox.Command> sandbox, TestProbe<StatusReply<SandboxView>> deleted)
       throws Exception {
     TestProbe<StatusReply<SandboxView>> created = testKit.createTestProbe();
