@@ -1,6 +1,7 @@
 package io.openshell.client.connection;
 
 import io.openshell.client.gateway.LocalGateway;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,8 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Optional;
+import javax.crypto.spec.PBEParameterSpec;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -83,21 +86,53 @@ public record GatewayTls(Path ca, Optional<Path> cert, Optional<Path> key) {
       for (Certificate certificate : certificates(ca)) trusted.setCertificateEntry("ca-" + i++, certificate);
       TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trustManagers.init(trusted);
-      KeyManagerFactory keyManagers = null;
+      KeyManager[] keyManagers = null;
       if (cert.isPresent() && key.isPresent()) {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("user", privateKey(key.get()), new char[0], certificates(cert.get()).toArray(Certificate[]::new));
-        keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, new char[0]);
+        keyManagers = keyManagers(certificates(cert.get()), privateKey(key.get()));
       }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(keyManagers == null ? null : keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+      context.init(keyManagers, trustManagers.getTrustManagers(), null);
       return context;
     } catch (GeneralSecurityException | IOException e) {
-      throw new CliException("cannot use the TLS files (CA " + ca + cert.map(c -> ", certificate " + c).orElse("") + "): "
-          + e.getMessage());
+      throw failure(e);
     }
+  }
+
+  /**
+   * The JDK's key managers for the client certificate, for grpc-java's channel (which would otherwise build
+   * the same store from the PEM files itself). {@code certPem} and {@code keyPem} are the contents of
+   * {@link #cert} and {@link #key}.
+   */
+  public KeyManager[] keyManagers(byte[] certPem, byte[] keyPem) {
+    try {
+      Collection<? extends Certificate> chain = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(certPem));
+      if (chain.isEmpty()) throw new CliException(cert.orElseThrow() + " holds no PEM certificate");
+      return keyManagers(chain, privateKey(key.orElseThrow(), new String(keyPem, StandardCharsets.US_ASCII)));
+    } catch (GeneralSecurityException | IOException e) {
+      throw failure(e);
+    }
+  }
+
+  /**
+   * The key sits in an in-memory PKCS#12 store only to reach the JDK's key manager. Its entry is protected
+   * with one PBKDF2 iteration, not the default 10,000: that protection never leaves this process (the key
+   * is read from an unencrypted file and the store is never written), and 10,000 iterations to put it in
+   * and 10,000 more to take it out were a sixth of {@code status}'s CPU over TLS (docs/benchmarks.md).
+   */
+  private static KeyManager[] keyManagers(Collection<? extends Certificate> chain, PrivateKey privateKey)
+      throws GeneralSecurityException, IOException {
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setEntry("user", new KeyStore.PrivateKeyEntry(privateKey, chain.toArray(Certificate[]::new)),
+        new KeyStore.PasswordProtection(new char[0], "PBEWithHmacSHA256AndAES_256", new PBEParameterSpec(new byte[20], 1)));
+    KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keyManagers.init(keys, new char[0]);
+    return keyManagers.getKeyManagers();
+  }
+
+  private CliException failure(Exception e) {
+    return new CliException("cannot use the TLS files (CA " + ca + cert.map(c -> ", certificate " + c).orElse("") + "): "
+        + e.getMessage());
   }
 
   private static Collection<? extends Certificate> certificates(Path file) throws IOException, GeneralSecurityException {
@@ -110,7 +145,10 @@ public record GatewayTls(Path ca, Optional<Path> cert, Optional<Path> key) {
 
   /** Unencrypted PKCS#8 ({@code BEGIN PRIVATE KEY}), EC or RSA: what the gateway's local CA writes. */
   static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
-    String pem = Files.readString(file, StandardCharsets.US_ASCII);
+    return privateKey(file, Files.readString(file, StandardCharsets.US_ASCII));
+  }
+
+  private static PrivateKey privateKey(Path file, String pem) throws GeneralSecurityException {
     int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
     int end = pem.indexOf("-----END PRIVATE KEY-----");
     if (begin < 0 || end < begin) {

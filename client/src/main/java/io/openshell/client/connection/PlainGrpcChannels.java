@@ -5,7 +5,11 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -25,17 +29,28 @@ public final class PlainGrpcChannels {
     return Grpc.newChannelBuilderForAddress(uri.getHost(), port, credentials).build();
   }
 
-  /** The gateway's CA and the user certificate, read by grpc-java from the PEM files; JDK defaults without files. */
+  /**
+   * The gateway's CA (read by grpc-java from its PEM file) and the user certificate, whose key managers
+   * {@link GatewayTls} builds; JDK defaults without files.
+   */
   private static ChannelCredentials tlsCredentials(Optional<GatewayTls> files) {
     if (files.isEmpty()) return TlsChannelCredentials.create();
+    GatewayTls tls = files.get();
     try {
-      TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(files.get().ca().toFile());
-      if (files.get().cert().isPresent() && files.get().key().isPresent()) {
-        builder.keyManager(files.get().cert().get().toFile(), files.get().key().get().toFile());
+      TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(tls.ca().toFile());
+      if (tls.cert().isPresent() && tls.key().isPresent()) {
+        builder.keyManager(tls.keyManagers(read(tls.cert().get()), read(tls.key().get())));
       }
       return builder.build();
-    } catch (java.io.IOException e) {
-      throw new CliException("cannot read the TLS files " + files.get() + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new CliException("cannot read the TLS files " + tls + ": " + e.getMessage());
+    }
+  }
+
+  /** Read as grpc-java reads its PEM files, so that a missing file is reported in the same words. */
+  private static byte[] read(Path file) throws IOException {
+    try (InputStream in = new FileInputStream(file.toFile())) {
+      return in.readAllBytes();
     }
   }
 }
