@@ -13,10 +13,16 @@ import org.slf4j.Logger;
  * The CLI's logging: errors only, one line each on stderr (stdout is the command's output). Set up in code,
  * found by logback through {@code META-INF/services}, because reading a {@code logback.xml} starts an XML parser
  * and logback's configuration model on every command — a measurable part of a short command's start-up.
+ * A JVM that carries its own logback configuration (a test suite with the CLI on its classpath, or
+ * {@code -Dlogback.configurationFile}) keeps it: this service would otherwise win over that file.
  */
 public final class CliLogConfigurator extends ContextAwareBase implements Configurator {
   @Override
   public ExecutionStatus configure(LoggerContext context) {
+    if (System.getProperty("logback.configurationFile") != null
+        || CliLogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
     encoder.setPattern("%level %logger{20} - %msg%n");
