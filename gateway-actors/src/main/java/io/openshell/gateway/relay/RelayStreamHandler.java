@@ -79,6 +79,8 @@ public final class RelayStreamHandler {
   }
 
   private Source<RelayFrame, NotUsed> bridge(String channelId, byte[] presented, Source<RelayFrame, NotUsed> frames) {
+    // Asked first: the directory answers while the two directions below are materialized.
+    CompletionStage<Optional<RelayDirectory.Entry>> found = lookup(channelId);
     // Supervisor -> client: data frames in order, empty ones skipped; any other frame ends this direction.
     CompletableFuture<ActorRef<Relay.Command>> claimedRelay = new CompletableFuture<>();
     CompletableFuture<Done> inboundEnded = new CompletableFuture<>();
@@ -104,7 +106,7 @@ public final class RelayStreamHandler {
     Pair<SinkRef<org.apache.pekko.util.ByteString>, Source<org.apache.pekko.util.ByteString, NotUsed>> outbound =
         StreamRefs.<org.apache.pekko.util.ByteString>sinkRef().preMaterialize(system);
 
-    CompletionStage<Done> claimed = lookup(channelId)
+    CompletionStage<Done> claimed = found
         .thenCompose(entry -> {
           if (entry.isEmpty()) {
             return CompletableFuture.<Done>failedFuture(new SandboxProblem(Status.Code.NOT_FOUND, "unknown or expired relay channel"));

@@ -29,6 +29,34 @@ final class UnixSocketStreams {
     }
   }
 
+  /**
+   * Connects without blocking, or returns null. The kernel completes a Unix-socket connect at once
+   * while the daemon's accept backlog has room; a full backlog (EAGAIN) or any error is left to
+   * {@link #connect}, which waits for room or reports the real error.
+   */
+  static SocketChannel connectNow(Path socket) {
+    SocketChannel channel = null;
+    try {
+      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+      channel.configureBlocking(false);
+      if (channel.connect(UnixDomainSocketAddress.of(socket))) {
+        // The streams below block on reads and writes (on the blocking-I/O dispatcher).
+        channel.configureBlocking(true);
+        return channel;
+      }
+    } catch (IOException | RuntimeException e) {
+      // connect() says why
+    }
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // never connected
+      }
+    }
+    return null;
+  }
+
   static InputStream input(SocketChannel channel) {
     return new InputStream() {
       @Override
