@@ -15,6 +15,7 @@ import io.openshell.gateway.logs.SandboxLogs;
 import io.openshell.gateway.persistence.JournalSchema;
 import io.openshell.gateway.relay.RelayBudget;
 import io.openshell.gateway.relay.RelayDirectory;
+import io.openshell.gateway.relay.RelayResponseCoalescing;
 import io.openshell.gateway.relay.Relays;
 import io.openshell.gateway.sandbox.Sandbox;
 import io.openshell.gateway.sandbox.SandboxCatalog;
@@ -192,7 +193,8 @@ public final class Gateway {
       OpenShellService api = new OpenShellService(system, catalog, views, settings.sandboxes(), settings.sessions(),
           relayDirectory, settings.relays(), relays, exec, sshSessions, sshEndpoint, logs, logSettings);
       Function<HttpRequest, CompletionStage<HttpResponse>> service = GrpcHandler.create(api,
-          GrpcLimits.fromConfig(system.settings().config().getConfig("openshell.gateway")), system);
+          GrpcLimits.fromConfig(system.settings().config().getConfig("openshell.gateway")),
+          RelayResponseCoalescing.maxBytes(system.settings().config().getConfig("openshell.gateway")), system);
       // User RPCs need a user certificate; the check sits in front of the whole gRPC handler.
       Function<HttpRequest, CompletionStage<HttpResponse>> grpc = tls.userAuth() ? UserAuthorization.guard(service, system) : service;
       Function<HttpRequest, CompletionStage<HttpResponse>> http =

@@ -49,7 +49,7 @@ final class BridgingSupervisor implements AutoCloseable {
     client.connectSupervisor(outbound.second()).runWith(Sink.foreach(message -> {
       if (message.hasRelayOpen()) {
         String channelId = message.getRelayOpen().getChannelId();
-        system.systemActorOf(RelayBridge.create(client, channelId, sshSocket, frameSize, reports),
+        system.systemActorOf(RelayBridge.create(client, channelId, sshSocket, frameSize, 256 * 1024, reports),
             "bridge-" + channelId, Props.empty());
       }
     }), system);

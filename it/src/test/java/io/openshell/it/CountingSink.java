@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * A Unix-socket peer for throughput runs: each connection first sends an 8-byte count N, then N bytes;
- * the sink reads them all and answers one byte. Both the relay and the socat chain end here.
+ * the sink reads them all and answers one byte. A negative count -N asks the other way: the sink sends
+ * N random bytes and closes. Both the relay and the socat chain end here.
  */
 final class CountingSink implements AutoCloseable {
   final Path path;
@@ -43,6 +44,10 @@ final class CountingSink implements AutoCloseable {
       ByteBuffer header = ByteBuffer.allocate(8);
       while (header.hasRemaining()) if (client.read(header) < 0) return;
       long remaining = header.flip().getLong();
+      if (remaining < 0) {
+        send(client, -remaining);
+        return;
+      }
       ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
       while (remaining > 0) {
         buffer.clear();
@@ -53,6 +58,15 @@ final class CountingSink implements AutoCloseable {
       client.write(ByteBuffer.wrap(new byte[] {1}));
     } catch (IOException ignored) {
       // the sender went away
+    }
+  }
+
+  private static void send(SocketChannel client, long bytes) throws IOException {
+    byte[] block = new byte[256 * 1024];
+    new java.util.Random(bytes).nextBytes(block);
+    for (long left = bytes; left > 0; ) {
+      ByteBuffer buffer = ByteBuffer.wrap(block, 0, (int) Math.min(block.length, left));
+      while (buffer.hasRemaining()) left -= client.write(buffer);
     }
   }
 

@@ -24,7 +24,8 @@ public record SupervisorSettings(
     SshDaemonSettings ssh,
     int relayPrefetchFrames,
     String credential,
-    Tls tls) {
+    Tls tls,
+    int relaySocketWriteBatch) {
 
   /** Never prints the credential. */
   @Override
@@ -68,6 +69,7 @@ public record SupervisorSettings(
         SshDaemonSettings.fromConfig(Path.of(c.getString("ssh-socket-path")), c.getConfig("ssh")),
         c.getInt("relay.prefetch-frames"),
         c.getString("credential").trim(),
-        Tls.fromConfig(c.getConfig("tls")));
+        Tls.fromConfig(c.getConfig("tls")),
+        (int) c.getMemorySize("relay.socket-write-batch").toBytes());
   }
 }

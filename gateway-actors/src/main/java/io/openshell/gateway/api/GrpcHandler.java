@@ -1,5 +1,6 @@
 package io.openshell.gateway.api;
 
+import io.openshell.gateway.relay.RelayResponseCoalescing;
 import io.openshell.protocol.v1.OpenShellPowerApiHandlerFactory;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -9,17 +10,22 @@ import org.apache.pekko.japi.function.Function;
 
 /**
  * How gRPC requests reach {@link OpenShellService}: uncompressed responses, request messages bounded
- * by {@link GrpcLimits}, and failures pekko-grpc meets outside the service methods (undecodable
+ * by {@link GrpcLimits}, relay frames handed to HTTP/2 in coalesced chunks ({@link RelayResponseCoalescing}), and failures pekko-grpc meets outside the service methods (undecodable
  * requests) mapped by the same rules as the methods' own.
  */
 public final class GrpcHandler {
   private GrpcHandler() {}
 
   public static Function<HttpRequest, CompletionStage<HttpResponse>> create(OpenShellService service, GrpcLimits limits,
-      ActorSystem<?> system) {
+      int relayCoalesceBytes, ActorSystem<?> system) {
     Function<HttpRequest, CompletionStage<HttpResponse>> grpc =
         OpenShellPowerApiHandlerFactory.create(service, GrpcErrors.handler(), system);
     // Relay and exec bytes must not be gzipped (7x slower, STACK.md): never offer compression.
-    return request -> grpc.apply(GrpcMessageLimit.apply(request.removeHeader("grpc-accept-encoding"), limits));
+    return request -> {
+      CompletionStage<HttpResponse> response = grpc.apply(GrpcMessageLimit.apply(request.removeHeader("grpc-accept-encoding"), limits));
+      return RelayResponseCoalescing.appliesTo(request)
+          ? response.thenApply(r -> RelayResponseCoalescing.apply(r, relayCoalesceBytes))
+          : response;
+    };
   }
 }

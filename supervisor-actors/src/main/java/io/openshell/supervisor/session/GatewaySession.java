@@ -383,7 +383,8 @@ public final class GatewaySession {
               if (bridges.containsKey(m.channelId())) return Behaviors.same();
               // The bridge's RelayStream goes on this client: the same HTTP/2 connection as the session.
               bridges.put(m.channelId(), context.spawn(
-                  RelayBridge.create(client, m.channelId(), settings.sshSocketPath(), settings.relayFrameBytes(), bridgeReports),
+                  RelayBridge.create(client, m.channelId(), settings.sshSocketPath(), settings.relayFrameBytes(),
+                      settings.relaySocketWriteBatch(), bridgeReports),
                   "relay-" + m.channelId()));
               return Behaviors.same();
             })
