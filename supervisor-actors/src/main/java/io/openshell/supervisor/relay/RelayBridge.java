@@ -69,7 +69,7 @@ public final class RelayBridge {
       // once. Only a daemon with a full accept backlog (or none at all) costs the two thread hops to the
       // blocking dispatcher and back, measured at about 0.6 ms of a relay open.
       SocketChannel now = UnixSocketStreams.connectNow(sshSocket);
-      if (now != null) return bridge(context, client, channelId, now, frameSize, session);
+      if (now != null) return bridge(context, client, channelId, now, frameSize, socketWriteBatch, session);
       Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
       context.pipeToSelf(CompletableFuture.supplyAsync(() -> {
         try {
