@@ -117,7 +117,8 @@ public record GatewayTls(Path ca, Optional<Path> cert, Optional<Path> key) {
    * The key sits in an in-memory PKCS#12 store only to reach the JDK's key manager. Its entry is protected
    * with one PBKDF2 iteration, not the default 10,000: that protection never leaves this process (the key
    * is read from an unencrypted file and the store is never written), and 10,000 iterations to put it in
-   * and 10,000 more to take it out were a sixth of {@code status}'s CPU over TLS (docs/benchmarks.md).
+   * and 10,000 more to take it out were about a quarter of the sampled time of {@code status} over TLS, 0.1–0.2 s
+   * of CPU (docs/benchmarks.md).
    */
   private static KeyManager[] keyManagers(Collection<? extends Certificate> chain, PrivateKey privateKey)
       throws GeneralSecurityException, IOException {
