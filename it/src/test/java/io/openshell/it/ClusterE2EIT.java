@@ -1,5 +1,6 @@
 package io.openshell.it;
 
+import static io.openshell.it.Samples.median;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.openshell.protocol.v1.ExecSandboxRequest;
@@ -237,11 +238,6 @@ class ClusterE2EIT {
     System.out.printf("exec 24 MiB out of the sandbox (median of 3 after 1 warm-up): same node %.1f MiB/s,"
         + " across nodes %.1f MiB/s (%.2fx), samples same %s cross %s%n", median(same), median(cross),
         median(cross) / median(same), same, cross);
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.openshell.it;
 
+import static io.openshell.it.Samples.median;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.openshell.gateway.tunnel.ConnectClient;
@@ -146,11 +147,5 @@ class ClusterRelayBenchmark {
     StringBuilder text = new StringBuilder("(");
     for (int i = 0; i < values.length; i++) text.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", values[i]));
     return text.append(")").toString();
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 }

@@ -1,5 +1,7 @@
 package io.openshell.it;
 
+import static io.openshell.it.Samples.median;
+import static io.openshell.it.Samples.max;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.openshell.protocol.v1.ExecSandboxRequest;
@@ -91,16 +93,6 @@ class ExecBenchmark {
         String.format(Locale.ROOT, "%.1f MiB before", baseline / 1048576.0), BenchmarkRow.Verdict.of(largeMedian - smallMedian < (24L << 20)));
     assertTrue(largeMedian - smallMedian < (24L << 20),
         "gateway heap grew with the output: median " + (smallMedian >> 20) + " MiB for 64 MiB, " + (largeMedian >> 20) + " MiB for 256 MiB");
-  }
-
-  private static long median(long[] samples) {
-    long[] sorted = samples.clone();
-    java.util.Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
-  }
-
-  private static long max(long[] samples) {
-    return java.util.Arrays.stream(samples).max().orElseThrow();
   }
 
   /** The live-heap samples taken while {@code total} bytes streamed. */

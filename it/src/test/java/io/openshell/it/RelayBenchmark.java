@@ -1,5 +1,6 @@
 package io.openshell.it;
 
+import static io.openshell.it.Samples.median;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.openshell.gateway.AcceptingDriver;
@@ -272,11 +273,5 @@ class RelayBenchmark {
   private static void close(RelayConnection relay) {
     relay.fromSupervisor().getSource().runWith(Sink.cancelled(), gateway.system);
     Source.<ByteString>empty().runWith(relay.toSupervisor().getSink(), gateway.system);
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 }
