@@ -2,6 +2,7 @@ package io.openshell.it;
 
 import io.openshell.protocol.v1.*;
 import io.openshell.supervisor.relay.RelayBridge;
+import io.openshell.supervisor.relay.RelayFrameMarshaller;
 import java.nio.file.Path;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,14 +24,17 @@ final class BridgingSupervisor implements AutoCloseable {
   private final OpenShellClient client;
 
   /**
-   * Dials the gateway on {@code port} with its own client that sends {@code credential} on every call,
-   * as the real supervisor's client does.
+   * Dials the gateway on {@code port} with its own client that sends {@code credential} on every call
+   * and encodes relay frames as the real supervisor's client does.
    */
   BridgingSupervisor(int port, ActorSystem<?> system, String sandboxId, String credential, Path sshSocket, int frameSize) {
     client = OpenShellClient.create(org.apache.pekko.grpc.GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system)
         .withTls(false)
-        .withChannelBuilderOverrides(builder -> builder.intercept(
-            io.openshell.supervisor.session.GatewaySession.credentialHeader(credential))), system);
+        .withChannelBuilderOverrides(builder -> builder
+            // The real supervisor's relay marshaller (the bytes on the wire are the same without it).
+            .intercept(RelayFrameMarshaller.interceptor(
+                io.grpc.MethodDescriptor.generateFullMethodName(OpenShell.name, "RelayStream")))
+            .intercept(io.openshell.supervisor.session.GatewaySession.credentialHeader(credential))), system);
     var outbound = Source.<SupervisorMessage>queue(64, OverflowStrategy.backpressure()).preMaterialize(system);
     control = outbound.first();
     ActorRef<RelayBridge.Report> reports = system.systemActorOf(Behaviors.receiveMessage(report -> {

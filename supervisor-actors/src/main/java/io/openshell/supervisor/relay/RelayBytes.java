@@ -12,9 +12,13 @@ import java.nio.ByteBuffer;
 final class RelayBytes {
   private RelayBytes() {}
 
-  /** The bytes as a frame's data field (a view of the same memory). */
+  /**
+   * The bytes as a frame's data field: the element's own array when it is one whole array (a socket
+   * read), else one copy. Pekko gives a slice's memory only as a read-only buffer, which every later
+   * step (the relay marshaller draining it into gRPC's buffer) would have to copy again.
+   */
   static com.google.protobuf.ByteString toFrameData(org.apache.pekko.util.ByteString bytes) {
-    return UnsafeByteOperations.unsafeWrap(bytes.asByteBuffer());
+    return UnsafeByteOperations.unsafeWrap(bytes.toArrayUnsafe());
   }
 
   /** A frame's data field as a stream element (the same array when protobuf holds it in one piece). */

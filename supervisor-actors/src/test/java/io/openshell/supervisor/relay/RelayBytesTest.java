@@ -24,6 +24,22 @@ class RelayBytesTest {
   }
 
   @Test
+  void aWholeArrayElementBecomesFrameDataWithoutACopy() throws Exception {
+    byte[] bytes = random(16 * 1024);
+    com.google.protobuf.ByteString data = RelayBytes.toFrameData(org.apache.pekko.util.ByteString.fromArrayUnsafe(bytes));
+    byte[][] shared = new byte[1][];
+    com.google.protobuf.UnsafeByteOperations.unsafeWriteTo(data, new com.google.protobuf.ByteOutput() {
+      @Override public void write(byte value) {}
+      @Override public void write(byte[] value, int offset, int length) {}
+      @Override public void writeLazy(byte[] value, int offset, int length) { shared[0] = value; }
+      @Override public void write(java.nio.ByteBuffer value) {}
+      @Override public void writeLazy(java.nio.ByteBuffer value) {}
+    });
+    // The relay marshaller then writes this very array into gRPC's buffer.
+    assertSame(bytes, shared[0]);
+  }
+
+  @Test
   void parsedFrameDataBecomesAStreamElementWithoutACopy() throws Exception {
     byte[] bytes = random(16 * 1024);
     RelayFrame parsed = RelayFrame.parseFrom(RelayFrame.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(bytes)).build().toByteArray());
