@@ -105,8 +105,8 @@ public final class RelayBridge {
   private static Behavior<Command> bridge(ActorContext<Command> context, OpenShellClient client, String channelId,
       SocketChannel socket, int frameSize, int socketWriteBatch, ActorRef<Report> session) {
     RelayFrame init = RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channelId)).build();
-    var toGateway = StreamConverters.fromInputStream(() -> UnixSocketStreams.input(socket), frameSize)
-        .map(bytes -> RelayFrame.newBuilder().setData(RelayBytes.toFrameData(bytes)).build())
+    var toGateway = UnixSocketStreams.reads(socket, frameSize,
+            (read, length) -> RelayFrame.newBuilder().setData(RelayBytes.fromSocketRead(read, length)).build())
         .viaMat(KillSwitches.single(), Keep.right());
     var request = Source.single(init).concatMat(toGateway, Keep.right()).preMaterialize(context.getSystem());
     UniqueKillSwitch killSwitch = request.first();

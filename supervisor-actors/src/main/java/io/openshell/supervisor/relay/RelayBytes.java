@@ -5,20 +5,20 @@ import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 
 /**
- * Relay bytes between Pekko's {@code ByteString} and protobuf's without copying them: both are immutable,
- * so the frame and the stream element may share one array. The allocation profile of a bulk relay
- * (docs/benchmarks.md) had these conversions copying every relayed byte twice on each side.
+ * Relay bytes into protobuf's {@code ByteString} and from it into Pekko's without copying them: both are
+ * immutable, so a socket read, the frame and the stream element may share one array. The allocation
+ * profile of a bulk relay (docs/benchmarks.md) had these conversions copying every relayed byte twice on
+ * each side.
  */
 final class RelayBytes {
   private RelayBytes() {}
 
   /**
-   * The bytes as a frame's data field: the element's own array when it is one whole array (a socket
-   * read), else one copy. Pekko gives a slice's memory only as a read-only buffer, which every later
-   * step (the relay marshaller draining it into gRPC's buffer) would have to copy again.
+   * A socket read as a frame's data field: a view of {@code read}, which nothing else writes to once it
+   * is handed over, so the relay marshaller drains this very array into gRPC's buffer.
    */
-  static com.google.protobuf.ByteString toFrameData(org.apache.pekko.util.ByteString bytes) {
-    return UnsafeByteOperations.unsafeWrap(bytes.toArrayUnsafe());
+  static com.google.protobuf.ByteString fromSocketRead(byte[] read, int length) {
+    return UnsafeByteOperations.unsafeWrap(read, 0, length);
   }
 
   /** A frame's data field as a stream element (the same array when protobuf holds it in one piece). */

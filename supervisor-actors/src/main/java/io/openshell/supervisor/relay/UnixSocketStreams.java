@@ -1,19 +1,23 @@
 package io.openshell.supervisor.relay;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Blocking streams over a connected Unix socket, for Pekko's StreamConverters (which run them on the
- * blocking-I/O dispatcher). They call {@link SocketChannel#read}/{@link SocketChannel#write} directly:
- * JDK 17's {@code Channels.newInputStream/newOutputStream} lock the same monitor for reads and writes,
- * so a blocked read would stall writes in the other direction (a full-duplex deadlock).
+ * Blocking reads and writes of a connected Unix socket as stream stages on the blocking-I/O dispatcher
+ * (the write side as an OutputStream for Pekko's StreamConverters). They call
+ * {@link SocketChannel#read}/{@link SocketChannel#write} directly: JDK 17's
+ * {@code Channels.newInputStream/newOutputStream} lock the same monitor for reads and writes, so a
+ * blocked read would stall writes in the other direction (a full-duplex deadlock).
  */
 final class UnixSocketStreams {
   private UnixSocketStreams() {}
@@ -57,27 +61,51 @@ final class UnixSocketStreams {
     return null;
   }
 
-  static InputStream input(SocketChannel channel) {
-    return new InputStream() {
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
+  /** Makes a stream element of the {@code length} bytes a read put into {@code array}, which the element may keep. */
+  interface ElementOfRead<T> {
+    T of(byte[] array, int length);
+  }
 
-      @Override
-      public int read(byte[] bytes, int offset, int length) throws IOException {
-        if (length == 0) return 0;
-        return channel.read(ByteBuffer.wrap(bytes, offset, length));
-      }
+  /**
+   * The socket's bytes as they arrive, one element per read of at most {@code maxRead} bytes, read on
+   * the blocking-I/O dispatcher ({@link Source#unfoldResource}'s) only when downstream asks: EOF
+   * completes the source and shuts the socket's input down (the write side may still be in use:
+   * half-close), a failed read fails it. Each read goes into a fresh array that its element keeps —
+   * copying reads out of one reused buffer was a third of the supervisor's allocation in a bulk relay
+   * (docs/benchmarks.md) — except a short read, which is copied to its size so that an interactive
+   * session's keystrokes do not each hold a {@code maxRead} array while they wait downstream.
+   */
+  static <T> Source<T, NotUsed> reads(SocketChannel channel, int maxRead, ElementOfRead<T> element) {
+    return Source.unfoldResource(() -> new Reader<>(channel, maxRead, element), Reader::next, Reader::close);
+  }
 
-      @Override
-      public void close() throws IOException {
-        // Reading is over; the write side may still be in use (half-close).
-        if (channel.isOpen()) channel.shutdownInput();
-      }
-    };
+  private static final class Reader<T> {
+    private final SocketChannel channel;
+    private final int maxRead;
+    private final ElementOfRead<T> element;
+    /** The array the next read goes into; null once an element took it. */
+    private byte[] buffer;
+
+    Reader(SocketChannel channel, int maxRead, ElementOfRead<T> element) {
+      this.channel = channel;
+      this.maxRead = maxRead;
+      this.element = element;
+    }
+
+    Optional<T> next() throws IOException {
+      if (buffer == null) buffer = new byte[maxRead];
+      int n = channel.read(ByteBuffer.wrap(buffer));
+      if (n < 0) return Optional.empty();
+      if (n < maxRead / 4) return Optional.of(element.of(Arrays.copyOf(buffer, n), n));
+      byte[] taken = buffer;
+      buffer = null;
+      return Optional.of(element.of(taken, n));
+    }
+
+    void close() throws IOException {
+      // Reading is over; the write side may still be in use (half-close).
+      if (channel.isOpen()) channel.shutdownInput();
+    }
   }
 
   static OutputStream output(SocketChannel channel) {
