@@ -23,7 +23,6 @@ import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -116,7 +115,7 @@ public final class RelayBridge {
         // Frames that arrive while the socket write is busy go in the next write together: one blocking
         // write and one hand-off to the I/O thread per frame capped bulk relays (docs/benchmarks.md).
         .batchWeighted(socketWriteBatch, bytes -> (long) bytes.size(), bytes -> bytes, ByteString::concat)
-        .runWith(StreamConverters.fromOutputStream(() -> UnixSocketStreams.output(socket), true)
+        .runWith(UnixSocketStreams.writes(socket)
             // One batch queued for the writer: the next one grows above while it writes.
             .addAttributes(Attributes.inputBuffer(1, 1)), context.getSystem());
     emit(NetworkActivities.relayOpen(channelId));

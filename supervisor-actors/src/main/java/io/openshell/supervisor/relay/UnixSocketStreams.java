@@ -1,20 +1,27 @@
 package io.openshell.supervisor.relay;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
- * Blocking reads and writes of a connected Unix socket as stream stages on the blocking-I/O dispatcher
- * (the write side as an OutputStream for Pekko's StreamConverters). They call
+ * Blocking reads and writes of a connected Unix socket as stream stages on the blocking-I/O dispatcher,
+ * each relayed byte copied as little as the JDK allows. They call
  * {@link SocketChannel#read}/{@link SocketChannel#write} directly: JDK 17's
  * {@code Channels.newInputStream/newOutputStream} lock the same monitor for reads and writes, so a
  * blocked read would stall writes in the other direction (a full-duplex deadlock).
@@ -108,24 +115,29 @@ final class UnixSocketStreams {
     }
   }
 
-  static OutputStream output(SocketChannel channel) {
-    return new OutputStream() {
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
+  /**
+   * Writes each element whole to the socket on the blocking-I/O dispatcher ({@code mapWithResource}'s)
+   * as one gather write of its pieces: a batch of frames is written without first being copied into one
+   * array (Pekko's OutputStream sink compacted every batch). The end of the stream shuts the socket's
+   * output down (EOF to the daemon, which may still be sending: half-close), as does a failure; the
+   * materialized stage completes after that.
+   */
+  static Sink<ByteString, CompletionStage<Done>> writes(SocketChannel channel) {
+    return Flow.<ByteString>create()
+        .mapWithResource(() -> channel, UnixSocketStreams::writeWhole, UnixSocketStreams::shutdownOutput)
+        .toMat(Sink.ignore(), Keep.right());
+  }
 
-      @Override
-      public void write(byte[] bytes, int offset, int length) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
-        while (buffer.hasRemaining()) channel.write(buffer);
-      }
+  private static NotUsed writeWhole(SocketChannel channel, ByteString bytes) throws IOException {
+    List<ByteBuffer> pieces = new ArrayList<>();
+    bytes.getByteBuffers().forEach(pieces::add);
+    ByteBuffer[] buffers = pieces.toArray(new ByteBuffer[0]);
+    for (long left = bytes.size(); left > 0; ) left -= channel.write(buffers);
+    return NotUsed.getInstance();
+  }
 
-      @Override
-      public void close() throws IOException {
-        // EOF toward the SSH daemon, which may still be sending its last output.
-        if (channel.isOpen()) channel.shutdownOutput();
-      }
-    };
+  private static Optional<NotUsed> shutdownOutput(SocketChannel channel) throws IOException {
+    if (channel.isOpen()) channel.shutdownOutput();
+    return Optional.empty();
   }
 }

@@ -130,6 +130,72 @@ class UnixSocketStreamsTest {
     }
   }
 
+  /** Everything the daemon's end reads until EOF, read on a thread of its own. */
+  private static java.util.concurrent.CompletableFuture<byte[]> daemonReadsToEof(SocketChannel daemon) {
+    var done = new java.util.concurrent.CompletableFuture<byte[]>();
+    Thread reader = new Thread(() -> {
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+      try {
+        while (daemon.read(buffer.clear()) >= 0) received.write(buffer.array(), 0, buffer.position());
+        done.complete(received.toByteArray());
+      } catch (java.io.IOException e) {
+        done.completeExceptionally(e);
+      }
+    }, "daemon-reader");
+    reader.setDaemon(true);
+    reader.start();
+    return done;
+  }
+
+  @Test
+  void batchesOfPiecesReachTheDaemonWholeAndInOrderThenEof() throws Exception {
+    try (Connection connection = Connection.open()) {
+      byte[] sent = random(2 * 1024 * 1024);
+      var received = daemonReadsToEof(connection.daemon());
+      // Batches as the bridge writes them: frames joined into ropes of many pieces, slices included.
+      List<org.apache.pekko.util.ByteString> batches = new ArrayList<>();
+      for (int offset = 0; offset < sent.length; ) {
+        org.apache.pekko.util.ByteString batch = org.apache.pekko.util.ByteString.emptyByteString();
+        for (int i = 0; i < 16 && offset < sent.length; i++) {
+          int length = Math.min(1 + (offset * 31 + i) % MAX_READ, sent.length - offset);
+          batch = batch.concat(org.apache.pekko.util.ByteString.fromArrayUnsafe(sent).slice(offset, offset + length));
+          offset += length;
+        }
+        batches.add(batch);
+      }
+      org.apache.pekko.stream.javadsl.Source.from(batches).runWith(UnixSocketStreams.writes(connection.supervisor()), testKit.system())
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertArrayEquals(sent, received.get(30, TimeUnit.SECONDS), "intact, in order, and EOF at the end");
+    }
+  }
+
+  @Test
+  void theEndOfTheWritesLeavesTheDaemonsDirectionOpen() throws Exception {
+    try (Connection connection = Connection.open()) {
+      var received = daemonReadsToEof(connection.daemon());
+      org.apache.pekko.stream.javadsl.Source.single(org.apache.pekko.util.ByteString.fromString("bye"))
+          .runWith(UnixSocketStreams.writes(connection.supervisor()), testKit.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertArrayEquals("bye".getBytes(), received.get(30, TimeUnit.SECONDS));
+      // Half-close: the daemon's last output still reaches the supervisor.
+      connection.daemon().write(ByteBuffer.wrap(new byte[] {7}));
+      ByteBuffer one = ByteBuffer.allocate(1);
+      assertEquals(1, connection.supervisor().read(one));
+      assertEquals(7, one.get(0));
+    }
+  }
+
+  @Test
+  void aFailedWriteFailsTheSink() throws Exception {
+    try (Connection connection = Connection.open()) {
+      connection.supervisor().close();
+      var done = org.apache.pekko.stream.javadsl.Source.single(org.apache.pekko.util.ByteString.fromString("x"))
+          .runWith(UnixSocketStreams.writes(connection.supervisor()), testKit.system()).toCompletableFuture();
+      var failure = assertThrows(java.util.concurrent.ExecutionException.class, () -> done.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(java.nio.channels.ClosedChannelException.class, failure.getCause());
+    }
+  }
+
   @Test
   void aListeningDaemonIsConnectedAtOnceWithABlockingChannel() throws Exception {
     Path dir = Files.createTempDirectory("unix-streams");
