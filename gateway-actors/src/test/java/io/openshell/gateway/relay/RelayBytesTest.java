@@ -42,6 +42,19 @@ class RelayBytesTest {
   }
 
   @Test
+  void streamElementsOfFewAndOfManyPiecesBecomeFrameDataWithTheSameBytes() {
+    for (int pieces : new int[] {2, 3, 8, 9, 1000}) {
+      org.apache.pekko.util.ByteString element = org.apache.pekko.util.ByteString.emptyByteString();
+      for (int i = 0; i < pieces; i++) {
+        element = element.concat(org.apache.pekko.util.ByteString.fromArrayUnsafe(random(200 + i)).drop(i % 3));
+      }
+      com.google.protobuf.ByteString data = RelayBytes.toFrameData(element);
+      assertEquals(com.google.protobuf.ByteString.copyFrom(element.toArray()), data, pieces + " pieces");
+      assertEquals(element, RelayBytes.fromFrameData(data), pieces + " pieces");
+    }
+  }
+
+  @Test
   void emptyDataStaysEmpty() {
     assertEquals(0, RelayBytes.toFrameData(org.apache.pekko.util.ByteString.emptyByteString()).size());
     assertEquals(0, RelayBytes.fromFrameData(com.google.protobuf.ByteString.EMPTY).size());

@@ -89,6 +89,12 @@ class RelayIT {
   }
 
   @Test
+  void theGatewayEncodesAndParsesRelayFramesWithoutCopyingTheirBytes() {
+    // The generated handler reads this field on every RelayStream call; the round trips here go through it.
+    assertSame(RelayFrameSerializer.INSTANCE, OpenShell.Serializers.RelayFrameSerializer);
+  }
+
+  @Test
   void twoConcurrentRelaysOnOneConnectionDoNotCrossTalk() throws Exception {
     String id = sandbox("relay-two");
     EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
