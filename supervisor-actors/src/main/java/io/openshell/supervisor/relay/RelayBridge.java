@@ -24,7 +24,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -129,12 +129,12 @@ public final class RelayBridge {
   private static Behavior<Command> bridge(ActorContext<Command> context, RelayCall call, String channelId,
       SocketChannel socket, int frameSize, int socketWriteBatch, ActorRef<Report> session) {
     RelayFrame init = RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId(channelId)).build();
+    SharedKillSwitch killSwitch = KillSwitches.shared("relay-" + channelId);
     var toGateway = StreamConverters.fromInputStream(() -> UnixSocketStreams.input(socket), frameSize)
         .map(bytes -> RelayFrame.newBuilder().setData(RelayBytes.toFrameData(bytes)).build())
-        .viaMat(KillSwitches.single(), Keep.right());
-    var request = Source.single(init).concatMat(toGateway, Keep.right()).preMaterialize(context.getSystem());
-    UniqueKillSwitch killSwitch = request.first();
-    CompletionStage<?> done = call.run(request.second(), Flow.<RelayFrame>create()
+        .via(killSwitch.flow());
+    Source<RelayFrame, NotUsed> request = Source.single(init).concat(toGateway);
+    CompletionStage<?> done = call.run(request, Flow.<RelayFrame>create()
         .takeWhile(RelayFrame::hasData)
         .map(frame -> RelayBytes.fromFrameData(frame.getData()))
         // Frames that arrive while the socket write is busy go in the next write together: one blocking

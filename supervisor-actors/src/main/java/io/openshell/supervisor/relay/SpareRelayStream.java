@@ -23,8 +23,9 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * <p>Until it is taken, nothing flows: the request side has no frames to send and the response side
  * requests none (the gateway sends none before an Init anyway), so it holds no bytes. {@link #attach}
- * puts a relay's two directions on it, fused into the call's stream; {@link #cancel} resets the call.
- * Whichever comes first settles it, once: a spare carries at most one relay.
+ * puts a relay's two directions on it, fused into the call's own stream (no second stream actor and no
+ * publisher hand-shake between the Init and the wire); {@link #cancel} resets the call. Whichever comes
+ * first settles it, once: a spare carries at most one relay.
  *
  * <p>Owned by one actor at a time — the session that started it, then the RelayBridge it hands it to
  * in the spawn — so attach and cancel never race each other.
@@ -69,7 +70,8 @@ public final class SpareRelayStream {
   /**
    * Runs a relay on this call: {@code request} (Init first) goes to the gateway, the gateway's frames
    * go into {@code response}. Returns what {@code response} materializes to, or nothing when the call
-   * has already ended or was cancelled: then the relay needs a fresh call.
+   * is known to have ended or was cancelled: then neither was materialized and the relay needs a fresh
+   * call. (A call whose end is still on its way here fails the relay like any call failing in flight.)
    */
   public Optional<CompletionStage<?>> attach(Source<RelayFrame, NotUsed> request, Sink<RelayFrame, ? extends CompletionStage<?>> response) {
     if (ended.toCompletableFuture().isDone()) {

@@ -31,6 +31,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.Materializer;
@@ -204,9 +205,17 @@ class SpareRelayStreamTest {
   @Test
   void aRelayThatComesWhileTheSpareWaitsOutItsBackoffStartsAFreshCall() throws Exception {
     gateway.refusingRelayStreams(true);
-    ScriptedGateway.Call control = liveSession(settings("openshell.supervisor.session.reconnect { initial = 10s, max = 10s }"));
+    SupervisorSettings settings = settings("openshell.supervisor.session.reconnect { initial = 10s, max = 10s }");
+    // The first lost spare is replaced at once; after the second the session waits 10 s.
+    ScriptedGateway.Call control = LoggingTestKit.warn("2 in a row; the next in 10000 ms").expect(testKit.system(), () -> {
+      try {
+        return liveSession(settings);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
     gateway.nextRelayCall(WAIT);
-    gateway.nextRelayCall(WAIT); // lost at once as well: the third waits 10 s
+    gateway.nextRelayCall(WAIT);
     gateway.refusingRelayStreams(false);
 
     relayOpen(control, "ch-fresh");
@@ -245,6 +254,7 @@ class SpareRelayStreamTest {
 
   @Test
   void aBridgeHandedASpareThatHasEndedStartsAFreshCall() throws Exception {
+    String channelId = "ch-late";
     SupervisorSettings settings = settings("");
     OpenShellClient client = OpenShellClient.create(GatewaySession.grpcClientSettings(settings.endpoint(), settings, testKit.system()), testKit.system());
     try {
@@ -255,14 +265,17 @@ class SpareRelayStreamTest {
       gateway.refusingRelayStreams(false);
 
       TestProbe<RelayBridge.Report> reports = testKit.createTestProbe();
-      testKit.spawn(RelayBridge.create(client, Optional.of(spare), "ch-late", daemon.path, 16 * 1024, 256 * 1024, reports.getRef()));
+      testKit.spawn(RelayBridge.create(client, Optional.of(spare), channelId, daemon.path, 16 * 1024, 256 * 1024, reports.getRef()));
       ScriptedGateway.RelayCall fresh = gateway.nextRelayCall(WAIT);
-      assertInit("ch-late", fresh.next(WAIT));
+      assertInit(channelId, fresh.next(WAIT));
       SocketChannel socket = daemon.nextConnection(WAIT);
-      Daemon.write(socket, "late");
-      assertEquals("late", data(fresh.next(WAIT)));
+      Daemon.write(socket, "up");
+      assertEquals("up", data(fresh.next(WAIT)));
+      fresh.sendData("down");
+      assertEquals("down", Daemon.read(socket, 4, WAIT));
       fresh.complete();
-      reports.expectMessage(WAIT, new RelayBridge.Ended("ch-late"));
+      reports.expectMessage(WAIT, new RelayBridge.Ended(channelId));
+      reports.expectNoMessage(QUIET);
     } finally {
       client.close();
     }
