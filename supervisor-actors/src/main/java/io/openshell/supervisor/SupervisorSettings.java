@@ -12,6 +12,7 @@ import java.util.UUID;
  * nodes of a clustered gateway in the order they are tried. {@code instanceId} is a fresh UUID each time settings
  * are read, which Main does once per process start. {@code credential} is the sandbox's supervisor
  * credential (empty: none), sent as {@code x-sandbox-credential} on every call to the gateway.
+ * {@code relaySpareStream}: the session keeps one RelayStream call open ahead of the next RelayOpen.
  */
 public record SupervisorSettings(
     List<GatewayEndpoint> endpoints,
@@ -25,7 +26,8 @@ public record SupervisorSettings(
     int relayPrefetchFrames,
     String credential,
     Tls tls,
-    int relaySocketWriteBatch) {
+    int relaySocketWriteBatch,
+    boolean relaySpareStream) {
 
   /** Never prints the credential. */
   @Override
@@ -70,6 +72,7 @@ public record SupervisorSettings(
         c.getInt("relay.prefetch-frames"),
         c.getString("credential").trim(),
         Tls.fromConfig(c.getConfig("tls")),
-        (int) c.getMemorySize("relay.socket-write-batch").toBytes());
+        (int) c.getMemorySize("relay.socket-write-batch").toBytes(),
+        c.getBoolean("relay.spare-stream"));
   }
 }

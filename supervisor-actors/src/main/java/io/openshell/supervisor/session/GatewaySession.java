@@ -24,9 +24,11 @@ import io.openshell.supervisor.ocsf.OcsfLog;
 import io.openshell.supervisor.relay.RelayBridge;
 import io.openshell.supervisor.relay.RelayFrameMarshaller;
 import io.openshell.supervisor.relay.RelayPrefetch;
+import io.openshell.supervisor.relay.SpareRelayStream;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
@@ -88,6 +90,12 @@ public final class GatewaySession {
 
   private record StreamFailed(long generation, Throwable cause) implements Command {}
 
+  /** The spare RelayStream call with this id is over (gateway ended or reset it, or a relay that took it ended). */
+  private record SpareEnded(long spareId, Throwable failure) implements Command {}
+
+  /** Time to replace a lost spare (after the backoff), if the session of that generation is still live. */
+  private record OpenSpare(long generation) implements Command {}
+
   /** Backpressure acknowledgement towards the inbound stream. */
   enum Ack { INSTANCE }
 
@@ -97,6 +105,7 @@ public final class GatewaySession {
   private static final Object HANDSHAKE_TIMER = "handshake";
   private static final Object HEARTBEAT_TIMER = "heartbeat";
   private static final Object SILENCE_TIMER = "silence";
+  private static final Object SPARE_TIMER = "spare";
 
   /** One dialled ConnectSupervisor call. */
   private record Connection(
@@ -204,6 +213,7 @@ public final class GatewaySession {
   /** Replaced (old one closed) only after an attempt that never reached the gateway. */
   private OpenShellClient client;
   private final Materializer materializer;
+  private final Materializer relayMaterializer;
   private final Logger log;
   private final String sandboxId;
   private NetworkActivities.Endpoint gatewayEndpoint;
@@ -213,6 +223,15 @@ public final class GatewaySession {
   private final Map<String, ActorRef<RelayBridge.Command>> bridges = new HashMap<>();
   private final ActorRef<RelayBridge.Report> bridgeReports;
   private final SessionListener listener;
+  /**
+   * The one RelayStream call kept open ahead of the next RelayOpen while a session is live (one stream
+   * of the connection's max-concurrent-streams), or null: none wanted, handed to a bridge and not yet
+   * replaced, or waiting out a backoff. Touched only by this actor.
+   */
+  private SpareRelayStream spare;
+  private long lastSpareId;
+  /** Spares that ended unused one after the other: the first is replaced at once, later ones after a backoff. */
+  private int sparesLostInARow;
 
   private GatewaySession(
       SupervisorSettings settings,
@@ -228,6 +247,9 @@ public final class GatewaySession {
     this.client = client;
     // Streams materialized here stop with the actor.
     this.materializer = Materializer.createMaterializer(context);
+    // Spares, like the calls bridges start, outlive this actor's materializer once a relay runs on them;
+    // an unused spare is cancelled by this actor when its session ends.
+    this.relayMaterializer = Materializer.matFromSystem(context.getSystem());
     this.log = context.getLog();
     this.sandboxId = settings.sandboxId();
     this.gatewayEndpoint = new NetworkActivities.Endpoint(settings.endpoint().host(), settings.endpoint().port());
@@ -344,6 +366,8 @@ public final class GatewaySession {
     listener.live(client);
     timers.startTimerWithFixedDelay(HEARTBEAT_TIMER, HeartbeatTick.INSTANCE, period);
     timers.startSingleTimer(SILENCE_TIMER, new GatewaySilent(connection.generation()), deadAfter);
+    sparesLostInARow = 0;
+    openSpare();
     // A live session proves the path works: the next failure starts again at the initial delay.
     return live(connection, backoff.reset(), sessionId, deadAfter);
   }
@@ -385,13 +409,25 @@ public final class GatewaySession {
             m -> m.generation() == gen,
             m -> {
               if (bridges.containsKey(m.channelId())) return Behaviors.same();
-              // The bridge's RelayStream goes on this client: the same HTTP/2 connection as the session.
+              // The spare goes to this bridge alone (the spawn hands it over); without one the bridge starts
+              // its own call. Either way on this client: the same HTTP/2 connection as the session.
+              Optional<SpareRelayStream> handedOver = Optional.ofNullable(spare);
+              spare = null;
               bridges.put(m.channelId(), context.spawn(
-                  RelayBridge.create(client, m.channelId(), settings.sshSocketPath(), settings.relayFrameBytes(),
+                  RelayBridge.create(client, handedOver, m.channelId(), settings.sshSocketPath(), settings.relayFrameBytes(),
                       settings.relaySocketWriteBatch(), bridgeReports),
                   "relay-" + m.channelId()));
+              if (handedOver.isPresent()) {
+                sparesLostInARow = 0;
+                openSpare();
+              }
               return Behaviors.same();
             })
+        .onMessage(SpareEnded.class, m -> spare != null && spare.id() == m.spareId(), m -> replaceLostSpare(gen, m.failure()))
+        .onMessage(OpenSpare.class, m -> m.generation() == gen && spare == null, m -> {
+          openSpare();
+          return Behaviors.same();
+        })
         .onMessage(
             BridgeReport.class,
             m -> {
@@ -456,6 +492,7 @@ public final class GatewaySession {
 
   private Behavior<Command> reconnectLater(Connection connection, ReconnectBackoff backoff) {
     listener.lost();
+    cancelSpare();
     connection.close();
     timers.cancel(HANDSHAKE_TIMER);
     timers.cancel(HEARTBEAT_TIMER);
@@ -486,6 +523,46 @@ public final class GatewaySession {
     return settings.endpoints().get(endpointIndex);
   }
 
+  /** Starts the spare RelayStream call for the next relay (when the setting wants one) and watches its end. */
+  private void openSpare() {
+    if (!settings.relaySpareStream()) return;
+    SpareRelayStream started = SpareRelayStream.start(++lastSpareId, client, relayMaterializer);
+    spare = started;
+    context.pipeToSelf(started.ended(), (done, failure) -> new SpareEnded(started.id(), failure));
+  }
+
+  /**
+   * The spare's call ended before any relay took it (the gateway restarted or reset it). One such loss
+   * is replaced at once; when they keep coming, each waits the session's reconnect backoff, so a gateway
+   * that refuses every spare sees one call per backoff step, never a loop.
+   */
+  private Behavior<Command> replaceLostSpare(long generation, Throwable failure) {
+    spare.cancel();
+    spare = null;
+    sparesLostInARow++;
+    if (sparesLostInARow == 1) {
+      log.info("spare relay stream ended unused ({}), replacing it (sandbox_id={})", describeEnd(failure), sandboxId);
+      openSpare();
+      return Behaviors.same();
+    }
+    Duration delay = new ReconnectBackoff(session.reconnectInitial(), session.reconnectMax(), session.reconnectJitter(), sparesLostInARow - 2)
+        .nextDelay(ThreadLocalRandom.current().nextDouble());
+    log.warn("spare relay stream ended unused ({}), {} in a row; the next in {} (sandbox_id={})",
+        describeEnd(failure), sparesLostInARow, millis(delay), sandboxId);
+    timers.startSingleTimer(SPARE_TIMER, new OpenSpare(generation), delay);
+    return Behaviors.same();
+  }
+
+  private void cancelSpare() {
+    timers.cancel(SPARE_TIMER);
+    if (spare != null) spare.cancel();
+    spare = null;
+  }
+
+  private static String describeEnd(Throwable failure) {
+    return failure == null ? "completed" : describe(failure);
+  }
+
   private Behavior<Command> dropRelayOpen(RelayOpenRequested m) {
     log.info("dropping relay open (channel_id={}): its session is gone", m.channelId());
     return Behaviors.same();
@@ -498,6 +575,7 @@ public final class GatewaySession {
 
   private Behavior<Command> stopped(Connection connection) {
     listener.lost();
+    cancelSpare();
     if (connection != null) {
       connection.close();
     }

@@ -21,7 +21,8 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * A real pekko-grpc gateway on a free loopback port whose ConnectSupervisor side is driven by the
- * test: each call is queued as a {@link Call} the test reads from and writes to.
+ * test: each call is queued as a {@link Call} the test reads from and writes to. RelayStream calls are
+ * queued likewise as {@link RelayCall}s, held open until the test ends them (or refused at once).
  */
 final class ScriptedGateway implements OpenShell {
 
@@ -103,9 +104,56 @@ final class ScriptedGateway implements OpenShell {
     }
   }
 
+  /** One RelayStream call as the gateway sees it: the frames it received, and the frames it sends back. */
+  static final class RelayCall {
+    final long atNanos = System.nanoTime();
+    private final BlockingQueue<RelayFrame> inbound = new LinkedBlockingQueue<>();
+    private final BoundedSourceQueue<RelayFrame> outbound;
+    private CompletionStage<Done> inboundDone;
+
+    RelayCall(BoundedSourceQueue<RelayFrame> outbound) {
+      this.outbound = outbound;
+    }
+
+    RelayFrame next(Duration within) throws InterruptedException {
+      RelayFrame frame = inbound.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+      if (frame == null) {
+        throw new AssertionError("no RelayFrame from the supervisor within " + within);
+      }
+      return frame;
+    }
+
+    /** The next frame, or null when none arrives within the wait. */
+    RelayFrame poll(Duration within) throws InterruptedException {
+      return inbound.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void sendData(String text) {
+      outbound.offer(RelayFrame.newBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8(text)).build());
+    }
+
+    void complete() {
+      outbound.complete();
+    }
+
+    /** Whether the supervisor ended (half-closed or cancelled) its side of the call within the deadline. */
+    boolean supervisorSideEnded(Duration within) {
+      try {
+        inboundDone.toCompletableFuture().get(within.toMillis(), TimeUnit.MILLISECONDS);
+        return true;
+      } catch (java.util.concurrent.ExecutionException e) {
+        return true;
+      } catch (Exception e) {
+        return false;
+      }
+    }
+  }
+
   private final ActorSystem<?> system;
   private final BlockingQueue<Call> calls = new LinkedBlockingQueue<>();
+  private final BlockingQueue<RelayCall> relayCalls = new LinkedBlockingQueue<>();
   private volatile boolean echoHeartbeats;
+  private volatile boolean refuseRelayStreams;
   private ServerBinding binding;
 
   ScriptedGateway(ActorSystem<?> system) {
@@ -138,6 +186,24 @@ final class ScriptedGateway implements OpenShell {
   ScriptedGateway echoingHeartbeats() {
     echoHeartbeats = true;
     return this;
+  }
+
+  /** From now on, answer every RelayStream call UNAVAILABLE at once (a gateway restarting its relays); false: hold them open. */
+  void refusingRelayStreams(boolean refuse) {
+    refuseRelayStreams = refuse;
+  }
+
+  RelayCall nextRelayCall(Duration within) throws InterruptedException {
+    RelayCall c = relayCalls.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+    if (c == null) {
+      throw new AssertionError("supervisor did not call RelayStream within " + within);
+    }
+    return c;
+  }
+
+  /** The next RelayStream call, or null when none arrives within the wait. */
+  RelayCall pollRelayCall(Duration within) throws InterruptedException {
+    return relayCalls.poll(within.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   Call nextCall(Duration within) throws InterruptedException {
@@ -222,7 +288,17 @@ final class ScriptedGateway implements OpenShell {
 
   @Override
   public Source<RelayFrame, NotUsed> relayStream(Source<RelayFrame, NotUsed> in) {
-    return unimplementedStream();
+    Pair<BoundedSourceQueue<RelayFrame>, Source<RelayFrame, NotUsed>> out =
+        Source.<RelayFrame>queue(64).preMaterialize(system);
+    RelayCall call = new RelayCall(out.first());
+    if (refuseRelayStreams) {
+      call.inboundDone = CompletableFuture.completedFuture(Done.getInstance());
+      relayCalls.add(call);
+      return Source.failed(new GrpcServiceException(Status.UNAVAILABLE.withDescription("relays restarting")));
+    }
+    call.inboundDone = in.runWith(Sink.foreach(call.inbound::add), system);
+    relayCalls.add(call);
+    return out.second();
   }
 
   @Override
