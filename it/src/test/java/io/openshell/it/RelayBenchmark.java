@@ -194,20 +194,69 @@ class RelayBenchmark {
     double seconds(long bytes) throws Exception;
   }
 
+  /**
+   * What one relay sample cost, per GiB relayed: CPU seconds of this JVM, of its actor system's threads
+   * (the gateway and the benchmark's client streams: no GC, JIT or sink threads), of the supervisor, and
+   * the bytes this JVM allocated per byte relayed. On this shared machine throughput swings with the
+   * other builds' load; CPU time swings less, allocation not at all, so these show whether a change made
+   * a hop cheaper even when the throughput cannot.
+   */
+  private record Cost(double ownCpu, double actorSystemCpu, double supervisorCpu, double allocatedPerByte) {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Counters now: process CPU, actor system threads' CPU, supervisor CPU (ns), bytes allocated by live threads. */
+    static long[] counters() {
+      long actorSystem = 0;
+      long allocated = 0;
+      for (java.lang.management.ThreadInfo thread : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+        if (thread == null) continue;
+        allocated += Math.max(0, THREADS.getThreadAllocatedBytes(thread.getThreadId()));
+        if (thread.getThreadName().startsWith(gateway.system.name() + "-")) {
+          actorSystem += Math.max(0, THREADS.getThreadCpuTime(thread.getThreadId()));
+        }
+      }
+      return new long[] {OS.getProcessCpuTime(), actorSystem, supervisor.info().totalCpuDuration().orElseThrow().toNanos(), allocated};
+    }
+
+    static Cost between(long[] before, long[] after, long bytes) {
+      double gib = bytes / (double) (1L << 30);
+      return new Cost((after[0] - before[0]) / 1e9 / gib, (after[1] - before[1]) / 1e9 / gib,
+          (after[2] - before[2]) / 1e9 / gib, (after[3] - before[3]) / (double) bytes);
+    }
+
+    static String medians(Cost[] costs) {
+      return String.format(Locale.ROOT, "per GiB: this JVM %.2f CPU-s (its actor system's threads %.2f), supervisor %.2f CPU-s;"
+          + " this JVM allocated %.2f bytes per byte",
+          median(java.util.Arrays.stream(costs).mapToDouble(Cost::ownCpu).toArray()),
+          median(java.util.Arrays.stream(costs).mapToDouble(Cost::actorSystemCpu).toArray()),
+          median(java.util.Arrays.stream(costs).mapToDouble(Cost::supervisorCpu).toArray()),
+          median(java.util.Arrays.stream(costs).mapToDouble(Cost::allocatedPerByte).toArray()));
+    }
+  }
+
   /** Warm-up of each, then three alternating samples of each; the medians' ratio as a row. */
   private static void compare(String key, String measure, Sample relay, Sample socat) throws Exception {
     relay.seconds(WARMUP);
     socat.seconds(WARMUP);
     double[] relaySeconds = new double[3];
     double[] socatSeconds = new double[3];
+    Cost[] costs = new Cost[3];
     for (int i = 0; i < 3; i++) {
+      long[] before = Cost.counters();
+      long started = System.currentTimeMillis();
       relaySeconds[i] = relay.seconds(MEASURED);
+      // Epoch milliseconds, so a Flight Recorder profile of this JVM can be cut to the relay samples.
+      System.out.println("RELAY-SAMPLE " + key + " " + started + " " + System.currentTimeMillis());
+      costs[i] = Cost.between(before, Cost.counters(), MEASURED);
       socatSeconds[i] = socat.seconds(MEASURED);
     }
     double relayMiBs = 512 / median(relaySeconds);
     double socatMiBs = 512 / median(socatSeconds);
     double ratio = relayMiBs / socatMiBs;
-    String figure = String.format(Locale.ROOT, "%.0f MiB/s (%.2f× socat)", relayMiBs, ratio);
+    String figure = String.format(Locale.ROOT, "%.0f MiB/s (%.2f× socat); %s", relayMiBs, ratio, Cost.medians(costs));
     BenchmarkRow.record(key, measure, "≥ 0.8× socat", figure,
         String.format(Locale.ROOT, "socat chain of the same hops %.0f MiB/s", socatMiBs), BenchmarkRow.Verdict.of(ratio >= 0.8));
   }
