@@ -88,8 +88,9 @@ public final class RelayStreamHandler {
         .takeWhile(RelayFrame::hasData)
         .filter(frame -> !frame.getData().isEmpty())
         .map(frame -> RelayBytes.fromFrameData(frame.getData()))
-        // A supervisor may send frames up to the gRPC message limit; a stream ref element must be small.
-        .mapConcat(RelayConnection::elements)
+        // One stream-ref element for the frames that arrive together (up to 64 KiB), not one per 16 KiB
+        // frame; a frame over the element size (a supervisor may send up to the gRPC message limit) is cut.
+        .via(new CoalesceReadyBytes(RelayConnection.MAX_ELEMENT_BYTES))
         .viaMat(KillSwitches.single(), Keep.right())
         // When the supervisor's direction is over the relay actor has nothing left to close.
         .watchTermination((killSwitch, ended) -> {
