@@ -13,6 +13,7 @@ import java.util.UUID;
  * are read, which Main does once per process start. {@code credential} is the sandbox's supervisor
  * credential (empty: none), sent as {@code x-sandbox-credential} on every call to the gateway.
  * {@code relaySpareStream}: the session keeps one RelayStream call open ahead of the next RelayOpen.
+ * {@code relaySendAheadBytes}: frames a relay may have queued for the gateway before it waits.
  */
 public record SupervisorSettings(
     List<GatewayEndpoint> endpoints,
@@ -27,7 +28,8 @@ public record SupervisorSettings(
     String credential,
     Tls tls,
     int relaySocketWriteBatch,
-    boolean relaySpareStream) {
+    boolean relaySpareStream,
+    int relaySendAheadBytes) {
 
   /** Never prints the credential. */
   @Override
@@ -73,6 +75,7 @@ public record SupervisorSettings(
         c.getString("credential").trim(),
         Tls.fromConfig(c.getConfig("tls")),
         (int) c.getMemorySize("relay.socket-write-batch").toBytes(),
-        c.getBoolean("relay.spare-stream"));
+        c.getBoolean("relay.spare-stream"),
+        (int) c.getMemorySize("relay.send-ahead").toBytes());
   }
 }
