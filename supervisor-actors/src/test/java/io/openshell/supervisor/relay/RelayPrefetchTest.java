@@ -1,5 +1,6 @@
 package io.openshell.supervisor.relay;
 
+import static io.openshell.supervisor.relay.TestServiceMethods.method;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -11,8 +12,6 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -23,24 +22,6 @@ import org.junit.jupiter.api.Test;
 
 /** The prefetching call against a scripted transport that delivers only what was requested of it. */
 class RelayPrefetchTest {
-
-  private static final MethodDescriptor.Marshaller<Integer> INTS = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(Integer value) {
-      return new ByteArrayInputStream(new byte[0]);
-    }
-
-    @Override
-    public Integer parse(InputStream stream) {
-      return 0;
-    }
-  };
-
-  private static MethodDescriptor<Integer, Integer> method(String name) {
-    return MethodDescriptor.<Integer, Integer>newBuilder().setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName("test.Service", name))
-        .setRequestMarshaller(INTS).setResponseMarshaller(INTS).build();
-  }
 
   /** A transport: remembers how many messages were requested and lets the test deliver them. */
   private static final class Transport extends ClientCall<Integer, Integer> {

@@ -1,5 +1,6 @@
 package io.openshell.supervisor.relay;
 
+import static io.openshell.supervisor.relay.TestServiceMethods.method;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,29 +12,10 @@ import io.grpc.ClientCall;
 import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
 import io.openshell.supervisor.SupervisorSettings;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class RelaySendAheadTest {
-  private static final MethodDescriptor.Marshaller<Integer> INTS = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(Integer value) {
-      return new ByteArrayInputStream(new byte[0]);
-    }
-
-    @Override
-    public Integer parse(InputStream stream) {
-      return 0;
-    }
-  };
-
-  private static MethodDescriptor<Integer, Integer> method(String name) {
-    return MethodDescriptor.<Integer, Integer>newBuilder().setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName("test.Service", name))
-        .setRequestMarshaller(INTS).setResponseMarshaller(INTS).build();
-  }
 
   /** The call options the channel below the interceptor was asked for. */
   private static CallOptions optionsSeenBelow(RelaySendAhead sendAhead, MethodDescriptor<Integer, Integer> method) {
