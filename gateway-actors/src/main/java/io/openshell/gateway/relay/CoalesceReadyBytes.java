@@ -75,7 +75,7 @@ final class CoalesceReadyBytes extends GraphStage<FlowShape<ByteString, ByteStri
           @Override
           public void onUpstreamFinish() {
             if (held.isEmpty()) completeStage();
-            // else: handed on (and completed) when downstream asks next
+            // else: handed on, then completed, by the callback already scheduled or when downstream asks next
           }
         });
         setHandler(out, new AbstractOutHandler() {
