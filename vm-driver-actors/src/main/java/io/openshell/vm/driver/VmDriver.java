@@ -367,7 +367,7 @@ public final class VmDriver implements ComputeDriver {
 
     private record Observed(String sandboxId, String reason, String message, boolean terminal, String eventReason) implements Command {}
 
-    private record Gone(String sandboxId) implements Command {}
+    private record Gone(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
 
     private record ChildStopped(String sandboxId) implements Command {}
 
@@ -395,8 +395,8 @@ public final class VmDriver implements ComputeDriver {
           }
 
           @Override
-          public void deleted(String sandboxId) {
-            self.tell(new Gone(sandboxId));
+          public void deleted(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) {
+            self.tell(new Gone(sandboxId, replyTo));
           }
         };
         return Behaviors.receive(Command.class)
@@ -452,6 +452,10 @@ public final class VmDriver implements ComputeDriver {
             .onMessage(Gone.class, gone -> {
               sandboxes.remove(gone.sandboxId());
               instances.remove(gone.sandboxId());
+              // The record goes first, so a get or list sent after this reply no longer finds the sandbox.
+              // The reply goes before the Deleted event: the gateway's sandbox entity may stop once that
+              // event reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
+              gone.replyTo().tell(StatusReply.success(true));
               driver.publish(WatchSandboxesEvent.newBuilder()
                   .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(gone.sandboxId())).build());
               return Behaviors.same();

@@ -63,7 +63,11 @@ final class VmSandbox {
 
     void provisionTimedOut(String sandboxId, String message);
 
-    void deleted(String sandboxId);
+    /**
+     * The sandbox's state is gone. The driver answers {@code replyTo} itself, after it has dropped
+     * its record, so a read that follows the delete's reply can never still find the sandbox.
+     */
+    void deleted(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo);
   }
 
   /** Side effects on the host, behind one seam so a unit test can make a removal fail. */
@@ -302,10 +306,7 @@ final class VmSandbox {
               return removalPending();
             }
             context.getLog().info("VM sandbox state removed sandbox_id={}", id);
-            // The reply first: the gateway's sandbox entity may stop once the Deleted watch event
-            // reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
-            replyTo.tell(StatusReply.success(true));
-            reports.deleted(id);
+            reports.deleted(id, replyTo);
             return Behaviors.stopped();
           })
           .onMessage(Started.class, late -> {

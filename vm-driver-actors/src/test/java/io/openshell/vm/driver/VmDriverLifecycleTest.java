@@ -224,6 +224,8 @@ class VmDriverLifecycleTest {
       await(driver.createSandbox(CreateSandboxRequest.newBuilder().setSandbox(sandbox(id, "quick-" + i)).build()));
       assertTrue(await(driver.deleteSandbox(DeleteSandboxRequest.newBuilder().setSandboxId(id).build())).getDeleted());
       assertFalse(Files.exists(dir.resolve("vm-driver/sandboxes").resolve(id)));
+      // Once delete has answered, the driver no longer knows the sandbox (no window in which a read still finds it).
+      assertEquals(Status.Code.NOT_FOUND, code(driver.getSandbox(GetSandboxRequest.newBuilder().setSandboxId(id).build())));
     }
   }
 

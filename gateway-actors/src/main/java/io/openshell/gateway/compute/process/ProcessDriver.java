@@ -230,7 +230,7 @@ public final class ProcessDriver implements ComputeDriver {
 
     record StopAll(ActorRef<Done> replyTo) implements Command {}
 
-    private record Report(String sandboxId, boolean gone) implements Command {}
+    private record Gone(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
 
     private record ChildStopped(String sandboxId) implements Command {}
 
@@ -256,8 +256,8 @@ public final class ProcessDriver implements ComputeDriver {
           }
 
           @Override
-          public void deleted(String sandboxId) {
-            context.getSelf().tell(new Report(sandboxId, true));
+          public void deleted(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) {
+            context.getSelf().tell(new Gone(sandboxId, replyTo));
           }
         };
         return Behaviors.receive(Command.class)
@@ -306,12 +306,14 @@ public final class ProcessDriver implements ComputeDriver {
               process.tell(new SandboxProcess.Delete(delete.replyTo()));
               return Behaviors.same();
             })
-            .onMessage(Report.class, report -> {
-              if (report.gone()) {
-                sandboxes.remove(report.sandboxId());
-                driver.publish(WatchSandboxesEvent.newBuilder()
-                    .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(report.sandboxId())).build());
-              }
+            .onMessage(Gone.class, gone -> {
+              sandboxes.remove(gone.sandboxId());
+              // The record goes first, so a get or list sent after this reply no longer finds the sandbox.
+              // The reply goes before the Deleted event: the gateway's sandbox entity may stop once that
+              // event reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
+              gone.replyTo().tell(StatusReply.success(true));
+              driver.publish(WatchSandboxesEvent.newBuilder()
+                  .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(gone.sandboxId())).build());
               return Behaviors.same();
             })
             .onMessage(ChildStopped.class, stopped -> {

@@ -49,7 +49,11 @@ final class SandboxProcess {
 
     void platformEvent(String sandboxId, DriverPlatformEvent event);
 
-    void deleted(String sandboxId);
+    /**
+     * The sandbox's state is gone. The driver answers {@code replyTo} itself, after it has dropped
+     * its record, so a read that follows the delete's reply can never still find the sandbox.
+     */
+    void deleted(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo);
   }
 
   static Behavior<Command> create(String sandboxId, LaunchPlan plan, Path sandboxDir, ProcessDriverSettings settings,
@@ -207,8 +211,7 @@ final class SandboxProcess {
               return gaveUp();
             }
             context.getLog().info("sandbox state removed sandbox_id={}", sandboxId);
-            reports.deleted(sandboxId);
-            replyTo.tell(StatusReply.success(true));
+            reports.deleted(sandboxId, replyTo);
             return Behaviors.stopped();
           })
           .onMessage(Started.class, late -> {
