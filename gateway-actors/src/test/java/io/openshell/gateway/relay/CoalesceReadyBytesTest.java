@@ -1,12 +1,12 @@
 package io.openshell.gateway.relay;
 
+import static io.openshell.gateway.RandomBytes.randomByteString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.stream.Attributes;
@@ -28,12 +28,6 @@ class CoalesceReadyBytesTest {
   @AfterAll
   static void stop() {
     testKit.shutdownTestKit();
-  }
-
-  private static ByteString random(int size, int seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return ByteString.fromArrayUnsafe(bytes);
   }
 
   private static List<ByteString> run(Source<ByteString, ?> source) throws Exception {
@@ -61,7 +55,7 @@ class CoalesceReadyBytesTest {
   @Test
   void chunksProducedTogetherBecomeOneElement() throws Exception {
     List<ByteString> frames = new ArrayList<>();
-    for (int i = 0; i < 4; i++) frames.add(random(16 * 1024, i));
+    for (int i = 0; i < 4; i++) frames.add(randomByteString(16 * 1024, i));
     List<ByteString> out = run(Source.from(frames));
     assertEquals(1, out.size(), "four 16 KiB frames ready at once");
     assertEquals(joined(frames), out.get(0));
@@ -70,8 +64,8 @@ class CoalesceReadyBytesTest {
   @Test
   void elementsNeverExceedTheMaximumAndKeepEveryByteInOrder() throws Exception {
     List<ByteString> frames = new ArrayList<>();
-    for (int i = 0; i < 37; i++) frames.add(random(1 + (i * 7919) % (40 * 1024), i));
-    frames.add(random(300 * 1024, 99));
+    for (int i = 0; i < 37; i++) frames.add(randomByteString(1 + (i * 7919) % (40 * 1024), i));
+    frames.add(randomByteString(300 * 1024, 99));
     List<ByteString> out = run(Source.from(frames));
     assertTrue(out.stream().allMatch(e -> e.size() <= MAX && !e.isEmpty()), "every element 1 to 64 KiB");
     assertEquals(joined(frames), joined(out));
@@ -80,7 +74,7 @@ class CoalesceReadyBytesTest {
 
   @Test
   void anOversizedChunkIsCutAtTheMaximum() throws Exception {
-    ByteString big = random(100 * 1024, 7);
+    ByteString big = randomByteString(100 * 1024, 7);
     List<ByteString> out = run(Source.single(big));
     assertEquals(List.of(MAX, 100 * 1024 - MAX), out.stream().map(ByteString::size).toList());
     assertEquals(big, joined(out));
@@ -105,7 +99,7 @@ class CoalesceReadyBytesTest {
     // Four 16 KiB chunks reach the stage; the fifth waits in the probe's one-element boundary.
     for (int i = 0; i < 5; i++) {
       assertEquals(1, p.upstream().expectRequest());
-      p.upstream().sendNext(random(16 * 1024, i));
+      p.upstream().sendNext(randomByteString(16 * 1024, i));
     }
     // 64 KiB held and nobody downstream asking: upstream must not be asked for more.
     p.upstream().expectNoMessage(Duration.ofMillis(300));
@@ -121,8 +115,8 @@ class CoalesceReadyBytesTest {
   @Test
   void bytesHeldWhenUpstreamEndsAreHandedOnBeforeCompletion() {
     Probes p = probes();
-    p.upstream().sendNext(random(1000, 1));
-    p.upstream().sendNext(random(2000, 2));
+    p.upstream().sendNext(randomByteString(1000, 1));
+    p.upstream().sendNext(randomByteString(2000, 2));
     p.upstream().sendComplete();
     p.downstream().request(5);
     assertEquals(3000, p.downstream().expectNext().size());

@@ -1,22 +1,16 @@
 package io.openshell.gateway.relay;
 
+import static io.openshell.gateway.RandomBytes.randomBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.openshell.protocol.v1.RelayFrame;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class RelayBytesTest {
-  private static byte[] random(int size) {
-    byte[] bytes = new byte[size];
-    new Random(size).nextBytes(bytes);
-    return bytes;
-  }
-
   @Test
   void aSliceOfAStreamElementBecomesFrameDataWithTheSameBytes() {
-    byte[] bytes = random(64 * 1024);
+    byte[] bytes = randomBytes(64 * 1024);
     org.apache.pekko.util.ByteString slice = org.apache.pekko.util.ByteString.fromArrayUnsafe(bytes).slice(1000, 17384);
     com.google.protobuf.ByteString data = RelayBytes.toFrameData(slice);
     assertEquals(slice.size(), data.size());
@@ -25,7 +19,7 @@ class RelayBytesTest {
 
   @Test
   void parsedFrameDataBecomesAStreamElementWithoutACopy() throws Exception {
-    byte[] bytes = random(16 * 1024);
+    byte[] bytes = randomBytes(16 * 1024);
     RelayFrame parsed = RelayFrame.parseFrom(RelayFrame.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(bytes)).build().toByteArray());
     org.apache.pekko.util.ByteString element = RelayBytes.fromFrameData(parsed.getData());
     assertEquals(org.apache.pekko.util.ByteString.fromArray(bytes), element);
@@ -35,7 +29,7 @@ class RelayBytesTest {
 
   @Test
   void framesSurviveTheRoundTripThroughTheWireFormat() throws Exception {
-    byte[] bytes = random(100_000);
+    byte[] bytes = randomBytes(100_000);
     org.apache.pekko.util.ByteString element = org.apache.pekko.util.ByteString.fromArrayUnsafe(bytes);
     byte[] wire = RelayFrame.newBuilder().setData(RelayBytes.toFrameData(element)).build().toByteArray();
     assertEquals(element, RelayBytes.fromFrameData(RelayFrame.parseFrom(wire).getData()));
@@ -46,7 +40,7 @@ class RelayBytesTest {
     for (int pieces : new int[] {2, 3, 8, 9, 1000}) {
       org.apache.pekko.util.ByteString element = org.apache.pekko.util.ByteString.emptyByteString();
       for (int i = 0; i < pieces; i++) {
-        element = element.concat(org.apache.pekko.util.ByteString.fromArrayUnsafe(random(200 + i)).drop(i % 3));
+        element = element.concat(org.apache.pekko.util.ByteString.fromArrayUnsafe(randomBytes(200 + i)).drop(i % 3));
       }
       com.google.protobuf.ByteString data = RelayBytes.toFrameData(element);
       assertEquals(com.google.protobuf.ByteString.copyFrom(element.toArray()), data, pieces + " pieces");

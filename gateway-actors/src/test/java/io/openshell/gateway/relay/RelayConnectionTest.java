@@ -1,9 +1,9 @@
 package io.openshell.gateway.relay;
 
+import static io.openshell.gateway.RandomBytes.randomBytes;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
-import java.util.Random;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 
@@ -11,8 +11,7 @@ class RelayConnectionTest {
 
   @Test
   void chunksOverTheStreamRefElementLimitAreCutWithoutLosingOrReorderingBytes() {
-    byte[] bytes = new byte[4 * 1024 * 1024 + 17];
-    new Random(1).nextBytes(bytes);
+    byte[] bytes = randomBytes(4 * 1024 * 1024 + 17, 1);
     List<ByteString> parts = RelayConnection.elements(ByteString.fromArray(bytes));
     assertEquals(65, parts.size());
     assertTrue(parts.stream().allMatch(p -> p.size() <= RelayConnection.MAX_ELEMENT_BYTES));

@@ -1,5 +1,6 @@
 package io.openshell.gateway.relay;
 
+import static io.openshell.gateway.RandomBytes.randomBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +12,6 @@ import io.openshell.protocol.v1.RelayFrame;
 import io.openshell.protocol.v1.RelayInit;
 import java.io.ByteArrayInputStream;
 import java.util.Arrays;
-import java.util.Random;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,12 +19,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class RelayFrameSerializerTest {
   private static final RelayFrameSerializer serializer = RelayFrameSerializer.INSTANCE;
-
-  private static byte[] random(int size) {
-    byte[] bytes = new byte[size];
-    new Random(size).nextBytes(bytes);
-    return bytes;
-  }
 
   private static RelayFrame data(byte[] bytes) {
     return RelayFrame.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(bytes)).build();
@@ -46,14 +40,14 @@ class RelayFrameSerializerTest {
   @ParameterizedTest
   @ValueSource(ints = {0, 1, 127, 128, 16383, 16384, 100_000})
   void dataFramesAreEncodedExactlyAsTheGeneratedCodeEncodesThem(int size) {
-    RelayFrame frame = data(random(size));
+    RelayFrame frame = data(randomBytes(size));
     assertArrayEquals(frame.toByteArray(), serializer.serialize(frame).toArray());
   }
 
   @ParameterizedTest
   @ValueSource(ints = {0, 1, 127, 128, 16383, 16384, 100_000})
   void dataFramesParseToWhatTheGeneratedParserGives(int size) throws Exception {
-    byte[] wire = data(random(size)).toByteArray();
+    byte[] wire = data(randomBytes(size)).toByteArray();
     RelayFrame parsed = serializer.deserialize(ByteString.fromArrayUnsafe(wire));
     assertEquals(RelayFrame.parseFrom(wire), parsed);
     assertTrue(parsed.hasData(), "an empty data field is still the data case, as the generated parser has it");
@@ -61,7 +55,7 @@ class RelayFrameSerializerTest {
 
   @Test
   void dataFramesThatArriveInManyPiecesParseToTheSameBytes() throws Exception {
-    byte[] wire = data(random(16384)).toByteArray();
+    byte[] wire = data(randomBytes(16384)).toByteArray();
     for (int piece : new int[] {1, 2, 3, 7, 4096, 16383}) {
       RelayFrame parsed = serializer.deserialize(inPieces(wire, piece));
       assertEquals(RelayFrame.parseFrom(wire), parsed, "pieces of " + piece);
@@ -71,8 +65,8 @@ class RelayFrameSerializerTest {
 
   @Test
   void dataMadeOfSeveralPiecesIsEncodedAsOneField() {
-    byte[] bytes = random(20_000);
-    ByteString element = inPieces(bytes, 5000).concat(ByteString.fromArrayUnsafe(random(7)));
+    byte[] bytes = randomBytes(20_000);
+    ByteString element = inPieces(bytes, 5000).concat(ByteString.fromArrayUnsafe(randomBytes(7)));
     RelayFrame frame = RelayFrame.newBuilder().setData(RelayBytes.toFrameData(element)).build();
     assertArrayEquals(frame.toByteArray(), serializer.serialize(frame).toArray());
     assertArrayEquals(data(element.toArray()).toByteArray(), serializer.serialize(frame).toArray());
@@ -80,7 +74,7 @@ class RelayFrameSerializerTest {
 
   @Test
   void parsedDataSharesTheRequestsBytesInsteadOfCopyingThem() {
-    byte[] wire = data(random(16384)).toByteArray();
+    byte[] wire = data(randomBytes(16384)).toByteArray();
     byte[] head = Arrays.copyOfRange(wire, 0, 10_000);
     byte[] tail = Arrays.copyOfRange(wire, 10_000, wire.length);
     ByteString request = ByteString.fromArrayUnsafe(head).concat(ByteString.fromArrayUnsafe(tail));
@@ -94,7 +88,7 @@ class RelayFrameSerializerTest {
 
   @Test
   void encodedDataSharesTheStreamElementsArrayInsteadOfCopyingIt() {
-    byte[] bytes = random(64 * 1024);
+    byte[] bytes = randomBytes(64 * 1024);
     ByteString slice = ByteString.fromArrayUnsafe(bytes).slice(1000, 1000 + 16384);
     RelayFrame frame = RelayFrame.newBuilder().setData(RelayBytes.toFrameData(slice)).build();
     ByteString encoded = serializer.serialize(frame);
@@ -115,7 +109,7 @@ class RelayFrameSerializerTest {
   void framesWithUnknownFieldsKeepThemBothWays() throws Exception {
     UnknownFieldSet unknown = UnknownFieldSet.newBuilder()
         .addField(3, UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build();
-    RelayFrame frame = data(random(100)).toBuilder().setUnknownFields(unknown).build();
+    RelayFrame frame = data(randomBytes(100)).toBuilder().setUnknownFields(unknown).build();
     byte[] wire = frame.toByteArray();
     assertArrayEquals(wire, serializer.serialize(frame).toArray());
     RelayFrame parsed = serializer.deserialize(ByteString.fromArrayUnsafe(wire));
@@ -125,8 +119,8 @@ class RelayFrameSerializerTest {
 
   @Test
   void severalFieldsInOneMessageParseAsTheGeneratedParserHasThem() throws Exception {
-    byte[] first = data(random(10)).toByteArray();
-    byte[] second = data(random(20)).toByteArray();
+    byte[] first = data(randomBytes(10)).toByteArray();
+    byte[] second = data(randomBytes(20)).toByteArray();
     byte[] init = RelayFrame.newBuilder().setInit(RelayInit.newBuilder().setChannelId("c-2")).build().toByteArray();
     for (byte[] wire : new byte[][] {concat(first, second), concat(init, first), concat(first, init)}) {
       assertEquals(RelayFrame.parseFrom(wire), serializer.deserialize(ByteString.fromArrayUnsafe(wire)));

@@ -1,6 +1,7 @@
 package io.openshell.gateway.relay;
 
 import io.openshell.gateway.sandbox.SupervisorCredential;
+import static io.openshell.gateway.RandomBytes.randomBytes;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.grpc.Status;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -62,12 +62,6 @@ class RelayIT {
     return (SandboxProblem) e.getCause();
   }
 
-  private static byte[] random(int size, long seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
   /** Writes bytes to the relay and reads the same number back. */
   private static ByteString roundTrip(RelayConnection relay, byte[] payload) throws Exception {
     CompletableFuture<ByteString> received = relay.fromSupervisor().getSource()
@@ -83,7 +77,7 @@ class RelayIT {
     String id = sandbox("relay-echo");
     EchoSupervisor supervisor = new EchoSupervisor(gateway.client, gateway.system, id, gateway.credential(id), EchoSupervisor.Mode.ECHO);
     awaitReady("relay-echo");
-    byte[] payload = random(1 << 20, 1);
+    byte[] payload = randomBytes(1 << 20, 1);
     assertEquals(ByteString.fromArray(payload), roundTrip(open(id, Duration.ofSeconds(30)), payload));
     supervisor.close();
   }
@@ -101,8 +95,8 @@ class RelayIT {
     awaitReady("relay-two");
     RelayConnection a = open(id, Duration.ofSeconds(30));
     RelayConnection b = open(id, Duration.ofSeconds(30));
-    byte[] pa = random(300_000, 2);
-    byte[] pb = random(300_000, 3);
+    byte[] pa = randomBytes(300_000, 2);
+    byte[] pb = randomBytes(300_000, 3);
     var ra = CompletableFuture.supplyAsync(() -> uncheckedRoundTrip(a, pa));
     var rb = CompletableFuture.supplyAsync(() -> uncheckedRoundTrip(b, pb));
     assertEquals(ByteString.fromArray(pa), ra.get(60, TimeUnit.SECONDS));

@@ -1,12 +1,12 @@
 package io.openshell.gateway.relay;
 
+import static io.openshell.gateway.RandomBytes.randomByteString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -27,12 +27,6 @@ class RelayResponseCoalescingTest {
     testKit.shutdownTestKit();
   }
 
-  private static ByteString random(int size, int seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return ByteString.fromArrayUnsafe(bytes);
-  }
-
   @Test
   void framesReadyWhileTheConnectionIsBusyGoOutAsFewerChunksInOrderWithTheTrailersLast() {
     var probes = TestSource.<HttpEntity.ChunkStreamPart>probe(testKit.system().classicSystem())
@@ -44,7 +38,7 @@ class RelayResponseCoalescingTest {
     ByteString sent = ByteString.emptyByteString();
     // Ten 16 KiB frames and the trailers, while the connection asks for nothing.
     for (int i = 0; i < 10; i++) {
-      ByteString frame = random(16 * 1024 + 9, i);
+      ByteString frame = randomByteString(16 * 1024 + 9, i);
       sent = sent.concat(frame);
       frames.sendNext(HttpEntity.ChunkStreamPart.create(frame));
     }
@@ -74,7 +68,7 @@ class RelayResponseCoalescingTest {
         .via(RelayResponseCoalescing.chunks(64 * 1024))
         .toMat(TestSink.<HttpEntity.ChunkStreamPart>probe(testKit.system().classicSystem()), Keep.both())
         .run(testKit.system());
-    ByteString frame = random(100, 1);
+    ByteString frame = randomByteString(100, 1);
     probes.second().request(1);
     probes.first().sendNext(HttpEntity.ChunkStreamPart.create(frame));
     assertEquals(frame, probes.second().expectNext().data());

@@ -1,5 +1,6 @@
 package io.openshell.gateway.tunnel;
 
+import static io.openshell.gateway.RandomBytes.randomBytes;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.openshell.gateway.AcceptingDriver;
@@ -14,7 +15,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -123,12 +123,6 @@ class TunnelIT {
     }
   }
 
-  private static byte[] random(int size, long seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
   private static TunnelLeases.Counts counts(String token, String id) {
     TestProbe<TunnelLeases.Counts> probe = TestProbe.create(gateway.system);
     gateway.running.tunnelLeases().tell(new TunnelLeases.GetCounts(token, id, probe.getRef()));
@@ -144,7 +138,7 @@ class TunnelIT {
       assertEquals("HTTP/1.1 200 Connection Established\r\n\r\n", client.responseHead());
       assertEquals("SSH-2.0-early\r\n", new String(client.read(15)));
 
-      byte[] payload = random(1 << 20, 7);
+      byte[] payload = randomBytes(1 << 20, 7);
       CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
         try {
           client.send(payload);
@@ -286,8 +280,8 @@ class TunnelIT {
   @Test
   void bytesRoundTripThroughTheWebSocketIncludingStreamedMessages() throws Exception {
     String token = token(sandboxId);
-    byte[] strict = random(100_000, 11);
-    byte[] streamed = random(300_000, 12);
+    byte[] strict = randomBytes(100_000, 11);
+    byte[] streamed = randomBytes(300_000, 12);
     int total = strict.length + streamed.length;
     List<ByteString> chunks = new ArrayList<>();
     for (int offset = 0; offset < streamed.length; offset += 7_000) {
