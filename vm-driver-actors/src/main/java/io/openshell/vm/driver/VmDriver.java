@@ -2,6 +2,7 @@ package io.openshell.vm.driver;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.openshell.compute.watch.DriverWatchers;
 import io.openshell.protocol.compute.v1.*;
 import io.openshell.vm.assets.VmAssets;
 import io.openshell.vm.hypervisor.Hypervisor;
@@ -32,12 +33,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.QueueOfferResult;
-import org.apache.pekko.stream.javadsl.BroadcastHub;
-import org.apache.pekko.stream.javadsl.Keep;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,8 +51,6 @@ public final class VmDriver implements ComputeDriver {
   private final VmDriverSettings settings;
   private final String guestEndpoint;
   private final ActorRef<Registry.Command> registry;
-  private final BoundedSourceQueue<WatchSandboxesEvent> events;
-  private final Source<WatchSandboxesEvent, NotUsed> live;
   private final ExecutorService spawner;
   /** The backend, once assets are prepared and (for QEMU) the accelerator probed; creates wait for it. */
   private final CompletableFuture<Hypervisor> hypervisor;
@@ -80,12 +73,6 @@ public final class VmDriver implements ComputeDriver {
       thread.setDaemon(true);
       return thread;
     });
-    var hub = Source.<WatchSandboxesEvent>queue(4096)
-        .toMat(BroadcastHub.of(WatchSandboxesEvent.class, 256), Keep.both())
-        .run(system);
-    this.events = hub.first();
-    this.live = hub.second();
-    live.runWith(Sink.ignore(), system);
     var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     this.hypervisor = fixed != null ? CompletableFuture.completedFuture(fixed) : CompletableFuture.supplyAsync(this::chooseHypervisor, blocking);
     hypervisor.whenComplete((chosen, failure) -> {
@@ -254,19 +241,13 @@ public final class VmDriver implements ComputeDriver {
 
   @Override
   public Source<WatchSandboxesEvent, NotUsed> watchSandboxes(WatchSandboxesRequest in) {
-    // Live events first (so nothing between snapshot and subscription is lost), then the snapshot in front.
-    var subscribed = live.buffer(256, OverflowStrategy.backpressure()).preMaterialize(system);
-    return Source.completionStage(listed())
-        .mapConcat(all -> all.stream().map(VmDriver::sandboxEvent).toList())
-        .concat(subscribed.second());
+    // The registry subscribes the watcher and queues its snapshot in one message (DriverWatchers).
+    return Source.completionStageSource(AskPattern.<Registry.Command, Source<WatchSandboxesEvent, NotUsed>>ask(registry,
+            Registry.Watch::new, ASK, system.scheduler()))
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 
-  // --- publishing --------------------------------------------------------------------------------
-
-  void publish(WatchSandboxesEvent event) {
-    QueueOfferResult result = events.offer(event);
-    if (result != QueueOfferResult.enqueued()) log.error("driver watch event dropped ({}): {}", result, event);
-  }
+  // --- watch events ------------------------------------------------------------------------------
 
   static WatchSandboxesEvent sandboxEvent(DriverSandbox sandbox) {
     return WatchSandboxesEvent.newBuilder().setSandbox(WatchSandboxesSandboxEvent.newBuilder().setSandbox(sandbox)).build();
@@ -357,11 +338,21 @@ public final class VmDriver implements ComputeDriver {
   static final class Registry {
     interface Command {}
 
+    private static List<DriverSandbox> sortedByName(java.util.Collection<DriverSandbox> sandboxes) {
+      List<DriverSandbox> all = new ArrayList<>(sandboxes);
+      all.sort(Comparator.comparing(DriverSandbox::getName));
+      return all;
+    }
+
     record Create(DriverSandbox sandbox, Hypervisor hypervisor, ActorRef<StatusReply<DriverSandbox>> replyTo) implements Command {}
 
     record Delete(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
 
     record List_(ActorRef<List<DriverSandbox>> replyTo) implements Command {}
+
+    record Watch(ActorRef<Source<WatchSandboxesEvent, NotUsed>> replyTo) implements Command {}
+
+    private record WatchEnded(long watcher) implements Command {}
 
     record StopAll(ActorRef<Done> replyTo) implements Command {}
 
@@ -378,6 +369,7 @@ public final class VmDriver implements ComputeDriver {
         Map<String, String> instances = new HashMap<>();
         var blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         ActorRef<Command> self = context.getSelf();
+        DriverWatchers watchers = new DriverWatchers(context.getSystem(), DriverWatchers.BUFFER, id -> self.tell(new WatchEnded(id)));
         VmSandbox.Reports reports = new VmSandbox.Reports() {
           @Override
           public void launched(String sandboxId, long pid) {
@@ -421,7 +413,7 @@ public final class VmDriver implements ComputeDriver {
               vms.put(sandbox.getId(), vm);
               context.getLog().info("VM sandbox created sandbox_id={} backend={} console={}", sandbox.getId(),
                   create.hypervisor().name(), plan.consoleLog());
-              driver.publish(sandboxEvent(starting));
+              watchers.publish(sandboxEvent(starting));
               create.replyTo().tell(StatusReply.success(starting));
               return Behaviors.same();
             })
@@ -431,8 +423,8 @@ public final class VmDriver implements ComputeDriver {
                 DriverSandbox now = observed(known, instances.get(observed.sandboxId()),
                     condition("Ready", "False", observed.reason(), observed.message()), false);
                 sandboxes.put(observed.sandboxId(), now);
-                driver.publish(platformEvent(observed.sandboxId(), "Warning", observed.eventReason(), observed.message()));
-                driver.publish(sandboxEvent(now));
+                watchers.publish(platformEvent(observed.sandboxId(), "Warning", observed.eventReason(), observed.message()));
+                watchers.publish(sandboxEvent(now));
               }
               return Behaviors.same();
             })
@@ -445,7 +437,7 @@ public final class VmDriver implements ComputeDriver {
               }
               DriverSandbox deleting = known.toBuilder().setStatus(known.getStatus().toBuilder().setDeleting(true)).build();
               sandboxes.put(delete.sandboxId(), deleting);
-              driver.publish(sandboxEvent(deleting));
+              watchers.publish(sandboxEvent(deleting));
               vm.tell(new VmSandbox.Delete(delete.replyTo()));
               return Behaviors.same();
             })
@@ -456,7 +448,7 @@ public final class VmDriver implements ComputeDriver {
               // The reply goes before the Deleted event: the gateway's sandbox entity may stop once that
               // event reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
               gone.replyTo().tell(StatusReply.success(true));
-              driver.publish(WatchSandboxesEvent.newBuilder()
+              watchers.publish(WatchSandboxesEvent.newBuilder()
                   .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(gone.sandboxId())).build());
               return Behaviors.same();
             })
@@ -465,9 +457,15 @@ public final class VmDriver implements ComputeDriver {
               return Behaviors.same();
             })
             .onMessage(List_.class, list -> {
-              List<DriverSandbox> all = new ArrayList<>(sandboxes.values());
-              all.sort(Comparator.comparing(DriverSandbox::getName));
-              list.replyTo().tell(all);
+              list.replyTo().tell(sortedByName(sandboxes.values()));
+              return Behaviors.same();
+            })
+            .onMessage(Watch.class, watch -> {
+              watch.replyTo().tell(watchers.subscribe(sortedByName(sandboxes.values()).stream().map(VmDriver::sandboxEvent).toList()));
+              return Behaviors.same();
+            })
+            .onMessage(WatchEnded.class, ended -> {
+              watchers.ended(ended.watcher());
               return Behaviors.same();
             })
             .onMessage(StopAll.class, stopAll -> {

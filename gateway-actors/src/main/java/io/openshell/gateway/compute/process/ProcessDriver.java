@@ -2,6 +2,7 @@ package io.openshell.gateway.compute.process;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.openshell.compute.watch.DriverWatchers;
 import io.openshell.protocol.compute.v1.*;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,10 +27,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.QueueOfferResult;
-import org.apache.pekko.stream.javadsl.BroadcastHub;
-import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +43,6 @@ public final class ProcessDriver implements ComputeDriver {
   private final ActorSystem<?> system;
   private final ProcessDriverSettings settings;
   private final ActorRef<Registry.Command> registry;
-  private final BoundedSourceQueue<WatchSandboxesEvent> events;
-  private final Source<WatchSandboxesEvent, NotUsed> live;
   private final ExecutorService spawner;
   private final boolean isolate;
   private final SupervisorClassData classData;
@@ -70,12 +65,6 @@ public final class ProcessDriver implements ComputeDriver {
       thread.setDaemon(true);
       return thread;
     });
-    var hub = Source.<WatchSandboxesEvent>queue(4096)
-        .toMat(BroadcastHub.of(WatchSandboxesEvent.class, 256), Keep.both())
-        .run(system);
-    this.events = hub.first();
-    this.live = hub.second();
-    live.runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system); // keeps the hub draining with no watcher
     this.registry = system.systemActorOf(Registry.create(this), "process-driver-" + java.util.UUID.randomUUID(), Props.empty());
     log.info("process driver: {}", isolate ? "sandboxes isolated with bubblewrap" : "bubblewrap unavailable, sandboxes run as plain child processes");
     this.classData = SupervisorClassData.forCommand(settings.stateDir().resolve("class-data"), settings.supervisorCommand());
@@ -166,20 +155,13 @@ public final class ProcessDriver implements ComputeDriver {
 
   @Override
   public Source<WatchSandboxesEvent, NotUsed> watchSandboxes(WatchSandboxesRequest in) {
-    // Live events first (so nothing between snapshot and subscription is lost), then the snapshot in
-    // front: a repeated observation is harmless, the gateway ignores unchanged ones.
-    var subscribed = live.buffer(256, org.apache.pekko.stream.OverflowStrategy.backpressure()).preMaterialize(system);
-    return Source.completionStage(listed())
-        .mapConcat(all -> all.stream().map(ProcessDriver::sandboxEvent).toList())
-        .concat(subscribed.second());
+    // The registry subscribes the watcher and queues its snapshot in one message (DriverWatchers).
+    return Source.completionStageSource(AskPattern.<Registry.Command, Source<WatchSandboxesEvent, NotUsed>>ask(registry,
+            Registry.Watch::new, ASK, system.scheduler()))
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 
-  // --- publishing --------------------------------------------------------------------------------
-
-  void publish(WatchSandboxesEvent event) {
-    QueueOfferResult result = events.offer(event);
-    if (result != QueueOfferResult.enqueued()) log.error("driver watch event dropped ({}): {}", result, event);
-  }
+  // --- watch events ------------------------------------------------------------------------------
 
   static WatchSandboxesEvent sandboxEvent(DriverSandbox sandbox) {
     return WatchSandboxesEvent.newBuilder().setSandbox(WatchSandboxesSandboxEvent.newBuilder().setSandbox(sandbox)).build();
@@ -228,6 +210,19 @@ public final class ProcessDriver implements ComputeDriver {
 
     record List_(ActorRef<List<DriverSandbox>> replyTo) implements Command {}
 
+    record Watch(ActorRef<Source<WatchSandboxesEvent, NotUsed>> replyTo) implements Command {}
+
+    private record WatchEnded(long watcher) implements Command {}
+
+    /** An event a sandbox's process actor reports, published from here so it is ordered with the registry's own. */
+    private record Publish(WatchSandboxesEvent event) implements Command {}
+
+    private static List<DriverSandbox> sortedByName(java.util.Collection<DriverSandbox> sandboxes) {
+      List<DriverSandbox> all = new ArrayList<>(sandboxes);
+      all.sort(Comparator.comparing(DriverSandbox::getName));
+      return all;
+    }
+
     record StopAll(ActorRef<Done> replyTo) implements Command {}
 
     private record Gone(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) implements Command {}
@@ -239,25 +234,28 @@ public final class ProcessDriver implements ComputeDriver {
         Map<String, DriverSandbox> sandboxes = new HashMap<>();
         Map<String, ActorRef<SandboxProcess.Command>> processes = new HashMap<>();
         var blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+        ActorRef<Command> self = context.getSelf();
+        DriverWatchers watchers = new DriverWatchers(context.getSystem(), DriverWatchers.BUFFER, id -> self.tell(new WatchEnded(id)));
+        // Called from the sandboxes' process actors: everything goes through this actor's mailbox.
         SandboxProcess.Reports reports = new SandboxProcess.Reports() {
           @Override
           public void exitedTerminally(String sandboxId, int status) {
-            driver.publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
+            self.tell(new Publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
                 .setSandboxId(sandboxId).setEvent(DriverPlatformEvent.newBuilder().setTimestampMs(System.currentTimeMillis())
                     .setSource("process").setType("Warning").setReason("ProcessExited")
-                    .setMessage("supervisor process exited with status " + status))).build());
-            context.getSelf().tell(new ExitReport(sandboxId, status));
+                    .setMessage("supervisor process exited with status " + status))).build()));
+            self.tell(new ExitReport(sandboxId, status));
           }
 
           @Override
           public void platformEvent(String sandboxId, DriverPlatformEvent event) {
-            driver.publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
-                .setSandboxId(sandboxId).setEvent(event)).build());
+            self.tell(new Publish(WatchSandboxesEvent.newBuilder().setPlatformEvent(WatchSandboxesPlatformEvent.newBuilder()
+                .setSandboxId(sandboxId).setEvent(event)).build()));
           }
 
           @Override
           public void deleted(String sandboxId, ActorRef<StatusReply<Boolean>> replyTo) {
-            context.getSelf().tell(new Gone(sandboxId, replyTo));
+            self.tell(new Gone(sandboxId, replyTo));
           }
         };
         return Behaviors.receive(Command.class)
@@ -279,7 +277,7 @@ public final class ProcessDriver implements ComputeDriver {
                   sandboxDir, driver.settings, driver.spawner, blocking, reports), "sandbox-" + sandbox.getId());
               context.watchWith(process, new ChildStopped(sandbox.getId()));
               processes.put(sandbox.getId(), process);
-              driver.publish(sandboxEvent(starting));
+              watchers.publish(sandboxEvent(starting));
               create.replyTo().tell(StatusReply.success(starting));
               return Behaviors.same();
             })
@@ -289,7 +287,7 @@ public final class ProcessDriver implements ComputeDriver {
                 DriverSandbox exited = driver.observed(known, condition("Ready", "False", "ProcessExited",
                     "supervisor process exited with status " + exit.status()), false);
                 sandboxes.put(exit.sandboxId(), exited);
-                driver.publish(sandboxEvent(exited));
+                watchers.publish(sandboxEvent(exited));
               }
               return Behaviors.same();
             })
@@ -302,7 +300,7 @@ public final class ProcessDriver implements ComputeDriver {
               }
               DriverSandbox deleting = known.toBuilder().setStatus(known.getStatus().toBuilder().setDeleting(true)).build();
               sandboxes.put(delete.sandboxId(), deleting);
-              driver.publish(sandboxEvent(deleting));
+              watchers.publish(sandboxEvent(deleting));
               process.tell(new SandboxProcess.Delete(delete.replyTo()));
               return Behaviors.same();
             })
@@ -312,7 +310,7 @@ public final class ProcessDriver implements ComputeDriver {
               // The reply goes before the Deleted event: the gateway's sandbox entity may stop once that
               // event reaches it, and a reply arriving after that would be lost (the delete RPC then hangs).
               gone.replyTo().tell(StatusReply.success(true));
-              driver.publish(WatchSandboxesEvent.newBuilder()
+              watchers.publish(WatchSandboxesEvent.newBuilder()
                   .setDeleted(WatchSandboxesDeletedEvent.newBuilder().setSandboxId(gone.sandboxId())).build());
               return Behaviors.same();
             })
@@ -321,9 +319,19 @@ public final class ProcessDriver implements ComputeDriver {
               return Behaviors.same();
             })
             .onMessage(List_.class, list -> {
-              List<DriverSandbox> all = new ArrayList<>(sandboxes.values());
-              all.sort(Comparator.comparing(DriverSandbox::getName));
-              list.replyTo().tell(all);
+              list.replyTo().tell(sortedByName(sandboxes.values()));
+              return Behaviors.same();
+            })
+            .onMessage(Watch.class, watch -> {
+              watch.replyTo().tell(watchers.subscribe(sortedByName(sandboxes.values()).stream().map(ProcessDriver::sandboxEvent).toList()));
+              return Behaviors.same();
+            })
+            .onMessage(WatchEnded.class, ended -> {
+              watchers.ended(ended.watcher());
+              return Behaviors.same();
+            })
+            .onMessage(Publish.class, publish -> {
+              watchers.publish(publish.event());
               return Behaviors.same();
             })
             .onMessage(StopAll.class, stopAll -> {
